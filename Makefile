@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The Rust Xen stack. Kbuild builds the modules (see Kbuild); this Makefile drives the
+# whole pipeline. Everything runs as root on Debian 12 and installs what it needs.
+#
+#   make run      boot Xen 4.20 + a Dom0 with the stack loaded, in QEMU
+#   make test     host tests + KUnit bare + KUnit under Xen; ends "N passed, N failed"
+#   make modules  build the modules (against KDIR, default: the cached test kernel)
+#   make kernel   configure and build the test kernel only
+#   make setup    install packages and fetch sources only
+#   make check    host tests only (cargo test)
+#   make clean    remove build products from the tree
+
+.PHONY: all run test modules kernel setup check clean
+
+all: modules
+
+run:
+	@tests/run.sh
+
+test:
+	@tests/test.sh
+
+modules:
+	@tests/modules.sh >/dev/null
+
+kernel:
+	@tests/setup.sh && tests/kernel.sh >/dev/null
+
+setup:
+	@tests/setup.sh
+
+check:
+	@cargo test --workspace --locked
+
+clean:
+	@rm -rf out target
+	@find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name '*.dtbo' -o -name 'modules.order' \
+		-o -name 'Module.symvers' -o -name '*.rmeta' -o -name '.*.d' \) -delete

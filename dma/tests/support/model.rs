@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Reference models for the host tests: the simplest code that states the meaning, with
+//! 128-bit arithmetic so that it cannot overflow where the real code must be careful.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use xen_dma::addr::{Bfn, XenPfn};
+use xen_dma::xen::P2m;
+
+/// A range entry as (cpu_start, dma_start, size).
+pub type Entry = (u64, u64, u64);
+
+/// First entry containing `addr` on the CPU side; the bus address.
+pub fn phys_to_dma(table: &[Entry], addr: u64) -> Option<u64> {
+    table.iter().find_map(|&(cpu, dma, size)| {
+        let (a, c, s) = (addr as u128, cpu as u128, size as u128);
+        (a >= c && a < c + s).then(|| (dma as u128 + (a - c)) as u64)
+    })
+}
+
+/// First entry containing `addr` on the bus side; the CPU address.
+pub fn dma_to_phys(table: &[Entry], addr: u64) -> Option<u64> {
+    table.iter().find_map(|&(cpu, dma, size)| {
+        let (a, d, s) = (addr as u128, dma as u128, size as u128);
+        (a >= d && a < d + s).then(|| (cpu as u128 + (a - d)) as u64)
+    })
+}
+
+/// An Arm Dom0's p2m: identity except for the frames listed (foreign mappings).
+#[derive(Default, Clone, Debug)]
+pub struct TableP2m(pub BTreeMap<u64, u64>);
+
+impl P2m for TableP2m {
+    fn pfn_to_bfn(&self, pfn: XenPfn) -> Bfn {
+        Bfn::new(*self.0.get(&pfn.as_u64()).unwrap_or(&pfn.as_u64()))
+    }
+    fn bfn_to_pfn(&self, bfn: Bfn) -> XenPfn {
+        XenPfn::new(bfn.as_u64())
+    }
+}
+
+/// Straddle by walking every byte's frame: do the machine frames of the bytes in
+/// `[addr, addr + len)` form one consecutive run?
+pub fn straddles(p2m: &TableP2m, addr: u64, len: u64) -> bool {
+    let bfn = |pfn: u128| -> u128 {
+        *p2m.0.get(&(pfn as u64)).unwrap_or(&(pfn as u64)) as u128
+    };
+    if len == 0 {
+        return false;
+    }
+    let end = addr as u128 + len as u128 - 1;
+    if end > u64::MAX as u128 {
+        return true;
+    }
+    let first = addr as u128 >> 12;
+    let last = end >> 12;
+    let b0 = bfn(first);
+    (first..=last).any(|p| bfn(p) != b0 + (p - first))
+}

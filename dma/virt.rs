@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kernel virtual addresses to physical addresses.
+//!
+//! `virt_to_phys` and `virt_to_page` are arithmetic on the linear map: given a vmalloc or
+//! vmap address they compute a plausible-looking but wrong page. swiotlb-xen freed
+//! coherent buffers that way on the Raspberry Pi 4, where the DMA allocator hands out
+//! remapped (vmalloc-space) buffers. Here the address is classified first, and each class
+//! has its own translation: arithmetic for the linear map, a page-table walk
+//! (`vmalloc_to_page`) for vmalloc space, and an error for anything else.
+
+use super::addr::{
+    Pfn,      //
+    PhysAddr, //
+};
+
+/// Where an address lies in the kernel's virtual memory.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum VirtKind {
+    /// In the linear map of RAM: `virt_to_phys` is valid.
+    Linear,
+    /// In vmalloc space (vmalloc, vmap, ioremap, remapped DMA buffers): only a page-table
+    /// walk finds the page.
+    Vmalloc,
+}
+
+/// Why a virtual address has no physical address.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum VirtError {
+    /// Neither in the linear map nor in vmalloc space (user addresses, the kernel image,
+    /// modules, `vmemmap`, fixmap, ...).
+    Unsupported,
+    /// In vmalloc space but not backed by a page.
+    NotMapped,
+}
+
+/// The parts of the kernel's virtual memory layout that [`virt_to_phys`] needs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct VirtLayout {
+    /// First address of the linear map (`PAGE_OFFSET`).
+    pub linear_start: usize,
+    /// End (exclusive) of the linear map's RAM (`high_memory`).
+    pub linear_end: usize,
+    /// Physical address of `linear_start` (`PHYS_OFFSET`), modulo 2^64.
+    ///
+    /// Not always a real address: an arm64 kernel built for 52-bit virtual addresses and
+    /// running with 48 bits moves its linear map up and makes `memstart_addr` negative
+    /// (seen on QEMU virt: `PAGE_OFFSET` 0xfff0_0000_0000_0000, `PHYS_OFFSET`
+    /// 0xfff1_0000_4000_0000). The kernel's `__lm_to_phys` relies on wrapping arithmetic.
+    pub phys_offset: u64,
+    /// First address of vmalloc space (`VMALLOC_START`).
+    pub vmalloc_start: usize,
+    /// End (exclusive) of vmalloc space (`VMALLOC_END`).
+    pub vmalloc_end: usize,
+}
+
+/// A walk of the kernel page tables for vmalloc space.
+pub trait PageTables<const SHIFT: u32> {
+    /// The page mapped at `virt` (`vmalloc_to_pfn`), if any.
+    fn vmalloc_to_pfn(&self, virt: usize) -> Option<Pfn<SHIFT>>;
+}
+
+impl VirtLayout {
+    /// Which region `virt` belongs to, if any the translation supports.
+    pub fn classify(&self, virt: usize) -> Option<VirtKind> {
+        if (self.linear_start..self.linear_end).contains(&virt) {
+            Some(VirtKind::Linear)
+        } else if (self.vmalloc_start..self.vmalloc_end).contains(&virt) {
+            Some(VirtKind::Vmalloc)
+        } else {
+            None
+        }
+    }
+
+    /// The physical address of a linear-map address (`__pa`), or `None` outside the
+    /// linear map.
+    pub fn linear_to_phys(&self, virt: usize) -> Option<PhysAddr> {
+        if self.classify(virt) != Some(VirtKind::Linear) {
+            return None;
+        }
+        let off = (virt - self.linear_start) as u64;
+        Some(PhysAddr::new(self.phys_offset.wrapping_add(off)))
+    }
+}
+
+/// The physical address behind kernel virtual address `virt`, for linear-map and vmalloc
+/// addresses alike (what `virt_to_phys` should have been for swiotlb-xen's free path).
+pub fn virt_to_phys<const SHIFT: u32>(
+    layout: &VirtLayout,
+    pt: &impl PageTables<SHIFT>,
+    virt: usize,
+) -> Result<PhysAddr, VirtError> {
+    match layout.classify(virt) {
+        Some(VirtKind::Linear) => layout.linear_to_phys(virt).ok_or(VirtError::Unsupported),
+        Some(VirtKind::Vmalloc) => {
+            let page = pt.vmalloc_to_pfn(virt).ok_or(VirtError::NotMapped)?;
+            let base = page.phys().ok_or(VirtError::NotMapped)?;
+            let offset = (virt as u64) & (Pfn::<SHIFT>::PAGE_SIZE - 1);
+            Ok(PhysAddr::new(base.as_u64() | offset))
+        }
+        None => Err(VirtError::Unsupported),
+    }
+}
+
+/// The page frame behind `virt` (what `virt_to_page` should have been).
+pub fn virt_to_pfn<const SHIFT: u32>(
+    layout: &VirtLayout,
+    pt: &impl PageTables<SHIFT>,
+    virt: usize,
+) -> Result<Pfn<SHIFT>, VirtError> {
+    virt_to_phys(layout, pt, virt).map(|p| p.pfn::<SHIFT>())
+}

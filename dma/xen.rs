@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Xen's frame translation and the address checks of swiotlb-xen.
+//!
+//! A Xen guest's pseudo-physical frames ([`XenPfn`]) are backed by machine frames
+//! ([`Bfn`]) through the p2m. An Arm Dom0 maps its own RAM 1:1, so the p2m it keeps in
+//! Linux only records the exceptions: pages of other domains mapped through grants. Going
+//! from a physical address to what a device must be given therefore takes two named
+//! steps, the p2m and then the device's `dma-ranges`:
+//!
+//! ```text
+//! PhysAddr --p2m--> MachineAddr --dma-ranges--> DmaAddr
+//! ```
+//!
+//! The Raspberry Pi 4 broke Linux because the second step used to be skipped.
+
+use super::addr::{
+    get_order,        //
+    xen_pfns_spanned, //
+    Bfn,              //
+    DmaAddr,          //
+    MachineAddr,      //
+    PhysAddr,         //
+    XenPfn,           //
+};
+use super::ranges::{
+    DmaRangeMap, //
+    RangeError,  //
+};
+
+/// A guest's pseudo-physical to machine frame mapping.
+pub trait P2m {
+    /// The machine frame backing `pfn` (`pfn_to_bfn`).
+    fn pfn_to_bfn(&self, pfn: XenPfn) -> Bfn;
+
+    /// The pseudo-physical frame for machine frame `bfn` (`bfn_to_pfn`).
+    ///
+    /// On Arm this is the identity: Linux keeps no reverse map, and the only frames a Dom0
+    /// sees on its buses are its own, which are mapped 1:1.
+    fn bfn_to_pfn(&self, bfn: Bfn) -> XenPfn;
+}
+
+/// The p2m of a domain whose frames all sit at their own machine address: a kernel not
+/// running on Xen, or an Arm Dom0 before it maps any foreign page.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Identity;
+
+impl P2m for Identity {
+    fn pfn_to_bfn(&self, pfn: XenPfn) -> Bfn {
+        Bfn::new(pfn.as_u64())
+    }
+
+    fn bfn_to_pfn(&self, bfn: Bfn) -> XenPfn {
+        XenPfn::new(bfn.as_u64())
+    }
+}
+
+/// The machine address of `phys` (swiotlb-xen's `xen_phys_to_bus`): the frame goes through
+/// the p2m, the offset inside the Xen page is kept.
+///
+/// `None` if the p2m returns a frame beyond the 64-bit address space.
+pub fn phys_to_machine(p2m: &impl P2m, phys: PhysAddr) -> Option<MachineAddr> {
+    p2m.pfn_to_bfn(phys.xen_pfn()).machine(phys.xen_page_offset())
+}
+
+/// The pseudo-physical address of `maddr` (swiotlb-xen's `xen_bus_to_phys`).
+pub fn machine_to_phys(p2m: &impl P2m, maddr: MachineAddr) -> Option<PhysAddr> {
+    p2m.bfn_to_pfn(maddr.bfn()).phys(maddr.xen_page_offset())
+}
+
+/// The bus address a device on `map` must use for `phys` (`xen_phys_to_dma`).
+pub fn phys_to_dma(
+    p2m: &impl P2m,
+    map: &DmaRangeMap<'_>,
+    phys: PhysAddr,
+) -> Result<DmaAddr, RangeError> {
+    let maddr = phys_to_machine(p2m, phys).ok_or(RangeError::NoTranslation)?;
+    map.machine_to_dma(maddr)
+}
+
+/// The pseudo-physical address behind bus address `dma` of a device on `map`
+/// (`xen_dma_to_phys`).
+pub fn dma_to_phys(
+    p2m: &impl P2m,
+    map: &DmaRangeMap<'_>,
+    dma: DmaAddr,
+) -> Result<PhysAddr, RangeError> {
+    let maddr = map.dma_to_machine(dma)?;
+    machine_to_phys(p2m, maddr).ok_or(RangeError::NoTranslation)
+}
+
+/// Whether `[phys, phys + len)` spans Xen frames whose machine frames are not consecutive
+/// (swiotlb-xen's `range_straddles_page_boundary`): such a buffer is not contiguous for a
+/// device and must be bounced.
+///
+/// A buffer whose end overflows the address space counts as straddling.
+pub fn range_straddles_page_boundary(p2m: &impl P2m, phys: PhysAddr, len: u64) -> bool {
+    if phys.checked_add(len.saturating_sub(1)).is_none() {
+        return true;
+    }
+    let Some(frames) = xen_pfns_spanned(phys.xen_page_offset(), len) else {
+        return true;
+    };
+    let first = phys.xen_pfn();
+    let first_bfn = p2m.pfn_to_bfn(first);
+    for i in 1..frames {
+        let (Some(pfn), Some(expect)) = (
+            first.as_u64().checked_add(i),
+            first_bfn.as_u64().checked_add(i),
+        ) else {
+            return true;
+        };
+        if p2m.pfn_to_bfn(XenPfn::new(pfn)).as_u64() != expect {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether a buffer of `len` bytes at `phys`, naturally aligned in pseudo-physical space
+/// for its page order, loses that alignment in machine space (swiotlb-xen's
+/// `range_requires_alignment`, with `1 << SHIFT` byte Linux pages). Coherent allocations
+/// that must stay naturally aligned for the device then need an exchange with Xen.
+pub fn range_requires_alignment<const SHIFT: u32>(
+    p2m: &impl P2m,
+    phys: PhysAddr,
+    len: u64,
+) -> bool {
+    let order = get_order::<SHIFT>(len) + SHIFT;
+    let align = 1u64.checked_shl(order).unwrap_or(0);
+    if align == 0 {
+        // An alignment beyond 64 bits: no address has it.
+        return false;
+    }
+    let bus = match p2m.pfn_to_bfn(phys.xen_pfn()).machine(0) {
+        Some(m) => m,
+        None => return true,
+    };
+    phys.is_aligned(align) && !bus.is_aligned(align)
+}

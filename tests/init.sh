@@ -1,0 +1,51 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the test and run images. Mounts the usual file systems and loads the Rust
+# stack (KUnit suites run as each module loads). Then, by xrs.mode on the command line:
+#   test   power off
+#   report print a status report, power off
+#   run    print the report, give a shell on the console
+
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin:/usr/lib/xen-4.20/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+mkdir -p /dev/pts /tmp /run /var/run /var/log/xen /var/lib/xen
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /tmp
+
+mode=test
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in xrs.mode=*) mode=${arg#xrs.mode=} ;; esac
+done
+
+if [ -e /sys/hypervisor/type ]; then
+	where="Dom0 under $(cat /sys/hypervisor/type) $(cat /sys/hypervisor/version/major).$(cat /sys/hypervisor/version/minor)"
+else
+	where="no hypervisor"
+fi
+echo "XRS: up: Linux $(uname -r) $(uname -m), $where"
+
+for m in /lib/modules/xrs/*.ko; do
+	echo "XRS: insmod $(basename "$m")"
+	insmod "$m" || echo "XRS: insmod $(basename "$m") failed"
+done
+echo "XRS: modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
+
+if [ "$mode" != test ]; then
+	dmesg | grep -E '^# [a-z0-9_]+: pass:' | grep -v Totals | sed 's/^# /XRS: KUnit /'
+	echo "XRS: memory: $(grep MemTotal /proc/meminfo | tr -s ' ')"
+	echo "XRS: /dev/xen: $(ls /dev/xen 2>/dev/null | tr '\n' ' ')"
+	if [ -x /usr/lib/xen-4.20/bin/xl ]; then
+		echo "XRS: xl info: $(timeout 10 xl info 2>&1 | head -3 | tr '\n' ' ')"
+	fi
+fi
+echo "XRS: done"
+if [ "$mode" = run ]; then
+	echo "XRS: Dom0 shell; 'poweroff -f' ends the session"
+	setsid cttyhack sh -l
+fi
+poweroff -f

@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the project's scripts.
+
+: "${XRS_CACHE:=/var/cache/xen-rust-stack}"
+export XRS_CACHE
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+KVER=7.3.4
+KSRC="$XRS_CACHE/src/linux-$KVER"
+KMAKE=(make -s ARCH=arm64 LLVM=-19)
+JOBS=$(nproc)
+
+# The build tree for a config fragment: keyed by kernel version and fragment contents.
+kbuild_dir() {
+	local frag=$1 name
+	name=$(basename "$frag" .config)
+	echo "$XRS_CACHE/build/linux-$KVER-$name-$(md5sum <"$frag" | cut -c1-10)"
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Every test: host tests of the pure crates (cargo test, property tests included), then
+# the KUnit suites of the modules in the test kernel booted bare in QEMU and booted as
+# Dom0 under Xen 4.20 in QEMU. Ends with one line "N passed, N failed, N skipped".
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+top=$(dirname "$here")
+out="$top/out"
+mkdir -p "$out"
+t0=$(date +%s)
+
+KDIR=$("$here/modules.sh")
+mapfile -t mods < <(find "$top" -path "$top/out" -prune -o -name '*.ko' -print | sort)
+[ ${#mods[@]} -gt 0 ] || die "no module was built"
+# The suites the sources declare: each one must report.
+mapfile -t suites < <(grep -rhoE '#\[kunit_tests\([a-z0-9_]+\)\]' --include='*.rs' "$top" \
+	--exclude-dir=out --exclude-dir=target | sed -E 's/.*\(([a-z0-9_]+)\).*/\1/' | sort -u)
+
+pass=0 fail=0 skip=0
+tally() { # "NAME: N passed, N failed, N skipped" -> totals
+	local l
+	l=$(tail -1 "$1")
+	echo "$l"
+	read -r p f s < <(echo "$l" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped/\1 \2 \3/')
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+}
+
+step "host tests: cargo test (pure crates, property tests)"
+set +e
+(cd "$top" && cargo test --workspace --locked 2>&1) >"$out/host.log"
+host_rc=$?
+set -e
+read -r hp hf hi < <(awk '/^test result:/ {p+=$4; f+=$6; i+=$8} END {print p+0, f+0, i+0}' "$out/host.log")
+[ $host_rc = 0 ] || { grep -E "panicked|FAILED|error" "$out/host.log" | head -20; [ "$hf" -gt 0 ] || hf=1; }
+echo "host: $hp passed, $hf failed, $hi skipped" >"$out/host.summary"
+
+step "initramfs with ${#mods[@]} module(s): ${mods[*]##*/}"
+"$here/initramfs.sh" test "$out/test.cpio.gz" "${mods[@]}"
+image="$KDIR/arch/arm64/boot/Image"
+
+for how in bare xen; do
+	step "KUnit, kernel booted $how in QEMU (log: out/kunit-$how.log)"
+	"$here/boot.sh" "$how" "$image" "$out/test.cpio.gz" test "$out/kunit-$how.log"
+	python3 "$here/ktap.py" "kunit-$how" "$out/kunit-$how.log" "${suites[@]}" \
+		>"$out/kunit-$how.summary" || true
+	sed '$d' "$out/kunit-$how.summary"
+done
+
+echo
+echo "Summary ($(($(date +%s) - t0)) s):"
+tally "$out/host.summary"
+tally "$out/kunit-bare.summary"
+tally "$out/kunit-xen.summary"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]
