@@ -9,9 +9,10 @@
 #   make kernel   configure and build the test kernel only
 #   make setup    install packages and fetch sources only
 #   make check    host tests only (cargo test)
+#   make lint     rustfmt, clippy (host and CLIPPY=1), rustdoc, checkpatch
 #   make clean    remove build products from the tree
 
-.PHONY: all run test modules kernel setup check clean
+.PHONY: all run test modules kernel setup check lint clean
 
 all: modules
 
@@ -38,3 +39,6 @@ clean:
 	@find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name '*.dtbo' -o -name 'modules.order' \
 		-o -name 'Module.symvers' -o -name '*.rmeta' -o -name '.*.d' \) -delete
+
+lint:
+	@tests/lint.sh

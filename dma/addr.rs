@@ -6,16 +6,17 @@
 //! Xen code long treated two of them as the same number. Here each kind is its own type and
 //! the only way from one kind to another is a named function:
 //!
-//! | type            | what it is                                               | C spelling        |
-//! |-----------------|----------------------------------------------------------|-------------------|
-//! | [`PhysAddr`]    | physical address as this kernel sees it (pseudo-physical | `phys_addr_t`     |
-//! |                 | in a Xen guest)                                          |                   |
-//! | [`MachineAddr`] | host physical address, after Xen's p2m                   | swiotlb-xen's     |
-//! |                 |                                                          | `baddr`           |
-//! | [`DmaAddr`]     | address a device puts on its bus, after `dma-ranges`     | `dma_addr_t`      |
-//! | [`Pfn`]         | Linux page frame number (`PAGE_SIZE` granule)            | `pfn`             |
-//! | [`XenPfn`]      | Xen pseudo-physical frame, also the GFN on Arm (4 KiB)   | `xen_pfn`, `gfn`  |
-//! | [`Bfn`]         | bus (machine) frame number, 4 KiB                        | `bfn`, `mfn`      |
+//! | type            | what it is                                             | C           |
+//! |-----------------|--------------------------------------------------------|-------------|
+//! | [`PhysAddr`]    | physical address as this kernel sees it                | phys_addr_t |
+//! | [`MachineAddr`] | host physical address, after Xen's p2m                 | baddr       |
+//! | [`DmaAddr`]     | address a device puts on its bus, after `dma-ranges`   | dma_addr_t  |
+//! | [`Pfn`]         | Linux page frame number (`PAGE_SIZE` granule)          | pfn         |
+//! | [`XenPfn`]      | Xen pseudo-physical frame, also the GFN on Arm (4 KiB) | xen_pfn     |
+//! | [`Bfn`]         | bus (machine) frame number, 4 KiB                      | bfn, mfn    |
+//!
+//! In a Xen guest, [`PhysAddr`] is pseudo-physical; `baddr` is swiotlb-xen's name for a
+//! [`MachineAddr`].
 //!
 //! Xen frames are always [`XEN_PAGE_SIZE`] (4 KiB); Linux pages may be 4, 16 or 64 KiB, which
 //! [`Pfn`] carries in its type as the page shift.
@@ -178,7 +179,10 @@ pub struct Pfn<const SHIFT: u32>(u64);
 impl<const SHIFT: u32> Pfn<SHIFT> {
     /// Page size in bytes.
     pub const PAGE_SIZE: u64 = {
-        assert!(SHIFT >= XEN_PAGE_SHIFT && SHIFT < 32, "unsupported page size");
+        assert!(
+            SHIFT >= XEN_PAGE_SHIFT && SHIFT < 32,
+            "unsupported page size"
+        );
         1 << SHIFT
     };
 

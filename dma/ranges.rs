@@ -177,7 +177,11 @@ impl DmaRangeMap<'_> {
     ///
     /// The kernel translates only the first byte and leaves the rest to the device's
     /// mask check; a buffer running off the end of a range into a hole is refused here.
-    pub fn machine_range_to_dma(&self, maddr: MachineAddr, len: u64) -> Result<DmaAddr, RangeError> {
+    pub fn machine_range_to_dma(
+        &self,
+        maddr: MachineAddr,
+        len: u64,
+    ) -> Result<DmaAddr, RangeError> {
         self.cpu_to_dma(maddr.as_u64(), len).map(DmaAddr::new)
     }
 

@@ -60,7 +60,8 @@ impl P2m for Identity {
 ///
 /// `None` if the p2m returns a frame beyond the 64-bit address space.
 pub fn phys_to_machine(p2m: &impl P2m, phys: PhysAddr) -> Option<MachineAddr> {
-    p2m.pfn_to_bfn(phys.xen_pfn()).machine(phys.xen_page_offset())
+    p2m.pfn_to_bfn(phys.xen_pfn())
+        .machine(phys.xen_page_offset())
 }
 
 /// The pseudo-physical address of `maddr` (swiotlb-xen's `xen_bus_to_phys`).

@@ -41,7 +41,14 @@ fi
 
 step "building Linux $KVER (arm64, LLVM=-19, -j$JOBS) in $out"
 start=$(date +%s)
-"${KMAKE[@]}" -C "$KSRC" O="$out" -j"$JOBS" Image modules >"$out/build.log" 2>&1 ||
+# Quiet Kbuild output ("  CC  file") to the log; a progress line every minute.
+make ARCH=arm64 LLVM=-19 -C "$KSRC" O="$out" -j"$JOBS" Image modules >"$out/build.log" 2>&1 &
+pid=$!
+while ! wait_for "$pid" 60; do
+	printf '    %4d s: %5d build steps, now: %s\n' "$(( $(date +%s) - start ))" \
+		"$(grep -c '^  [A-Z]' "$out/build.log")" "$(tail -1 "$out/build.log" | cut -c1-70)" >&2
+done
+wait "$pid" ||
 	{ grep -E 'error|Error' "$out/build.log" | head -30; die "kernel build failed: $out/build.log"; }
 step "kernel ready in $(( $(date +%s) - start )) s"
 echo "$out"

@@ -19,3 +19,13 @@ kbuild_dir() {
 	name=$(basename "$frag" .config)
 	echo "$XRS_CACHE/build/linux-$KVER-$name-$(md5sum <"$frag" | cut -c1-10)"
 }
+
+# Waits up to $2 seconds for process $1 to end; false while it still runs.
+wait_for() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 1
+	done
+	return 1
+}

@@ -94,13 +94,13 @@ mod tests {
         PhysAddr, //
     };
     use super::super::super::ranges::{
-        DmaLimit,   //
+        DmaLimit,    //
         DmaRangeMap, //
-        RangeError, //
+        RangeError,  //
     };
     use super::super::ffi;
     use super::super::fixture::{
-        Rpi4Buses, //
+        Rpi4Buses,  //
         TestDevice, //
     };
     use super::DeviceRanges;
@@ -186,7 +186,10 @@ mod tests {
             r.map().phys_to_dma(PhysAddr::new(0x4000_0000)),
             Err(RangeError::NoTranslation)
         );
-        assert_eq!(kernel_phys_to_dma(&dev, 0x4000_0000), DmaAddr::MAPPING_ERROR.as_u64());
+        assert_eq!(
+            kernel_phys_to_dma(&dev, 0x4000_0000),
+            DmaAddr::MAPPING_ERROR.as_u64()
+        );
         assert_eq!(
             r.map().phys_to_dma(PhysAddr::new(0x3fff_ffff)),
             Ok(DmaAddr::new(0xffff_ffff))
@@ -283,9 +286,18 @@ mod tests {
         let dev = buses.two_windows()?;
         let r = ranges(&dev)?;
         let m = r.map();
-        assert_eq!(m.phys_to_dma(PhysAddr::new(0x4000_0010)), Ok(DmaAddr::new(0x8000_0010)));
-        assert_eq!(m.phys_to_dma(PhysAddr::new(0x1_0000_0010)), Ok(DmaAddr::new(0x1000_0010)));
-        assert_eq!(m.phys_to_dma(PhysAddr::new(0x5000_0000)), Err(RangeError::NoTranslation));
+        assert_eq!(
+            m.phys_to_dma(PhysAddr::new(0x4000_0010)),
+            Ok(DmaAddr::new(0x8000_0010))
+        );
+        assert_eq!(
+            m.phys_to_dma(PhysAddr::new(0x1_0000_0010)),
+            Ok(DmaAddr::new(0x1000_0010))
+        );
+        assert_eq!(
+            m.phys_to_dma(PhysAddr::new(0x5000_0000)),
+            Err(RangeError::NoTranslation)
+        );
         // A buffer may not run from one window into the hole after it.
         assert_eq!(
             m.phys_range_to_dma(PhysAddr::new(0x4fff_f000), 0x2000),
@@ -297,7 +309,12 @@ mod tests {
     #[test]
     fn agrees_with_kernel_phys_to_dma_on_every_device() -> Result {
         let buses = Rpi4Buses::apply()?;
-        for dev in [buses.emmc2()?, buses.soc_dma()?, buses.scb_genet()?, buses.two_windows()?] {
+        for dev in [
+            buses.emmc2()?,
+            buses.soc_dma()?,
+            buses.scb_genet()?,
+            buses.two_windows()?,
+        ] {
             let r = ranges(&dev)?;
             for &a in PROBES.iter() {
                 let ours = r.map().phys_to_dma(PhysAddr::new(a));
@@ -310,7 +327,12 @@ mod tests {
     #[test]
     fn agrees_with_kernel_dma_to_phys_on_every_device() -> Result {
         let buses = Rpi4Buses::apply()?;
-        for dev in [buses.emmc2()?, buses.soc_dma()?, buses.scb_genet()?, buses.two_windows()?] {
+        for dev in [
+            buses.emmc2()?,
+            buses.soc_dma()?,
+            buses.scb_genet()?,
+            buses.two_windows()?,
+        ] {
             let r = ranges(&dev)?;
             for &a in PROBES.iter() {
                 let ours = r.map().dma_to_phys(DmaAddr::new(a));
@@ -325,9 +347,10 @@ mod tests {
         let buses = Rpi4Buses::apply()?;
         let dev = buses.emmc2()?;
         // SAFETY: the fixture device is live.
+        let bus_limit = unsafe { ffi::xrs_kernel_bus_dma_limit(dev.raw()) };
         let limit = DmaLimit {
             mask: 0xffff_ffff,
-            bus_limit: unsafe { ffi::xrs_kernel_bus_dma_limit(dev.raw()) },
+            bus_limit,
         };
         for (dma, len) in [
             (0xc000_0000u64, 0x1000u64),
@@ -354,8 +377,14 @@ mod tests {
         let dev = buses.emmc2()?;
         let r = ranges(&dev)?;
         assert!(phys >= 0x4000_0000);
-        assert_eq!(r.map().phys_to_dma(PhysAddr::new(phys)), Err(RangeError::NoTranslation));
-        assert_eq!(kernel_phys_to_dma(&dev, phys), DmaAddr::MAPPING_ERROR.as_u64());
+        assert_eq!(
+            r.map().phys_to_dma(PhysAddr::new(phys)),
+            Err(RangeError::NoTranslation)
+        );
+        assert_eq!(
+            kernel_phys_to_dma(&dev, phys),
+            DmaAddr::MAPPING_ERROR.as_u64()
+        );
         Ok(())
     }
 }

@@ -16,6 +16,7 @@ use core::sync::atomic::{
 use kernel::bindings;
 use kernel::error::from_err_ptr;
 use kernel::prelude::*;
+use kernel::str::CStrExt;
 
 use super::ffi;
 
@@ -60,7 +61,7 @@ impl Rpi4Buses {
 
     fn device(&self, path: &CStr) -> Result<TestDevice<'_>> {
         // SAFETY: `path` is a NUL-terminated string.
-        let pdev = from_err_ptr(unsafe { ffi::xrs_of_dma_device(path.as_ptr()) })?;
+        let pdev = from_err_ptr(unsafe { ffi::xrs_of_dma_device(path.as_char_ptr()) })?;
         Ok(TestDevice {
             pdev,
             _buses: PhantomData,

@@ -35,23 +35,24 @@ impl P2m for KernelP2m {
 #[kunit_tests(xen_dma_p2m)]
 mod tests {
     use super::super::super::addr::{
-        get_order,  //
-        Bfn,        //
-        DmaAddr,    //
-        Pfn,        //
-        PhysAddr,   //
-        XenPfn,     //
+        get_order,     //
+        Bfn,           //
+        DmaAddr,       //
+        Pfn,           //
+        PhysAddr,      //
+        XenPfn,        //
         XEN_PAGE_SIZE, //
     };
     use super::super::super::ranges::RangeError;
     use super::super::super::xen::{
-        self,  //
-        P2m,   //
+        self, //
+        P2m,  //
     };
     use super::super::device::DeviceRanges;
     use super::super::ffi;
     use super::super::fixture::Rpi4Buses;
     use super::KernelP2m;
+    use kernel::ffi::c_ulong;
     use kernel::page::{
         Page,       //
         PAGE_SHIFT, //
@@ -83,10 +84,9 @@ mod tests {
 
         fn set(&self, i: u64, bfn: u64) {
             assert!(i < self.count);
+            let pfn = (self.first.as_u64() + i) as c_ulong;
             // SAFETY: the frame belongs to a page we own; the entry is ours to change.
-            let ok = unsafe {
-                ffi::__set_phys_to_machine((self.first.as_u64() + i) as _, bfn as _)
-            };
+            let ok = unsafe { ffi::__set_phys_to_machine(pfn, bfn as c_ulong) };
             assert!(ok);
         }
     }
@@ -94,8 +94,9 @@ mod tests {
     impl Drop for OwnedFrames {
         fn drop(&mut self) {
             for i in 0..self.count {
+                let pfn = (self.first.as_u64() + i) as c_ulong;
                 // SAFETY: as in `set`; INVALID_P2M_ENTRY (~0) erases the entry.
-                unsafe { ffi::__set_phys_to_machine((self.first.as_u64() + i) as _, !0) };
+                unsafe { ffi::__set_phys_to_machine(pfn, !0) };
             }
         }
     }
@@ -103,10 +104,23 @@ mod tests {
     #[test]
     fn page_geometry_matches_the_kernel() {
         assert_eq!(Pfn::<SHIFT>::PAGE_SIZE, PAGE_SIZE as u64);
-        assert_eq!(Pfn::<SHIFT>::XEN_PFNS_PER_PAGE, PAGE_SIZE as u64 / XEN_PAGE_SIZE);
-        for size in [0u64, 1, 4095, 4096, 4097, 65536, 65537, 1 << 20, (1 << 20) + 1] {
+        assert_eq!(
+            Pfn::<SHIFT>::XEN_PFNS_PER_PAGE,
+            PAGE_SIZE as u64 / XEN_PAGE_SIZE
+        );
+        for size in [
+            0u64,
+            1,
+            4095,
+            4096,
+            4097,
+            65536,
+            65537,
+            1 << 20,
+            (1 << 20) + 1,
+        ] {
             // SAFETY: arithmetic only.
-            let kernel = unsafe { ffi::xrs_get_order(size as _) };
+            let kernel = unsafe { ffi::xrs_get_order(size as c_ulong) };
             if size != 0 {
                 assert_eq!(get_order::<SHIFT>(size), kernel as u32);
             }
@@ -120,7 +134,8 @@ mod tests {
         let phys = PhysAddr::new(unsafe { ffi::xrs_page_to_phys(page.as_ptr()) });
         let pfn = phys.pfn::<SHIFT>();
         // SAFETY: `pfn` is the frame of a live page.
-        assert_eq!(unsafe { ffi::xrs_pfn_to_page(pfn.as_u64() as _) }, page.as_ptr());
+        let back = unsafe { ffi::xrs_pfn_to_page(pfn.as_u64() as c_ulong) };
+        assert_eq!(back, page.as_ptr());
         assert_eq!(pfn.phys(), Some(phys));
         assert_eq!(pfn.first_xen_pfn(), Some(phys.xen_pfn()));
         Ok(())
@@ -152,7 +167,10 @@ mod tests {
         assert_eq!(KernelP2m.pfn_to_bfn(frames.first), Bfn::new(0x9_0000));
         drop(frames);
         let frames = OwnedFrames::new()?;
-        assert_eq!(KernelP2m.pfn_to_bfn(frames.first).as_u64(), frames.first.as_u64());
+        assert_eq!(
+            KernelP2m.pfn_to_bfn(frames.first).as_u64(),
+            frames.first.as_u64()
+        );
         Ok(())
     }
 
@@ -161,16 +179,28 @@ mod tests {
         let frames = OwnedFrames::new()?;
         let start = frames.first.phys(0).ok_or(EINVAL)?;
         // One Xen page never straddles.
-        assert!(!xen::range_straddles_page_boundary(&KernelP2m, start, XEN_PAGE_SIZE));
+        assert!(!xen::range_straddles_page_boundary(
+            &KernelP2m,
+            start,
+            XEN_PAGE_SIZE
+        ));
         // Remapping the first frame breaks contiguity with the (1:1) frame after it.
         frames.set(0, 0x9_0000);
-        assert!(xen::range_straddles_page_boundary(&KernelP2m, start, 2 * XEN_PAGE_SIZE));
+        assert!(xen::range_straddles_page_boundary(
+            &KernelP2m,
+            start,
+            2 * XEN_PAGE_SIZE
+        ));
         assert!(xen::range_straddles_page_boundary(
             &KernelP2m,
             start.checked_add(XEN_PAGE_SIZE - 1).ok_or(EINVAL)?,
             2
         ));
-        assert!(!xen::range_straddles_page_boundary(&KernelP2m, start, XEN_PAGE_SIZE));
+        assert!(!xen::range_straddles_page_boundary(
+            &KernelP2m,
+            start,
+            XEN_PAGE_SIZE
+        ));
         Ok(())
     }
 
@@ -192,12 +222,20 @@ mod tests {
         };
         let start = frames.first.phys(0).ok_or(EINVAL)?;
         // 1:1 keeps the alignment.
-        assert!(!xen::range_requires_alignment::<SHIFT>(&KernelP2m, start, len));
+        assert!(!xen::range_requires_alignment::<SHIFT>(
+            &KernelP2m, start, len
+        ));
         // Backed by a machine frame one Linux page past an aligned one, it loses it.
         frames.set(0, 0x9_0000 + Pfn::<SHIFT>::XEN_PFNS_PER_PAGE);
-        assert!(xen::range_requires_alignment::<SHIFT>(&KernelP2m, start, len));
+        assert!(xen::range_requires_alignment::<SHIFT>(
+            &KernelP2m, start, len
+        ));
         // Only an alignment the buffer had counts: one page is satisfied by any page.
-        assert!(!xen::range_requires_alignment::<SHIFT>(&KernelP2m, start, PAGE_SIZE as u64));
+        assert!(!xen::range_requires_alignment::<SHIFT>(
+            &KernelP2m,
+            start,
+            PAGE_SIZE as u64
+        ));
         Ok(())
     }
 
@@ -219,7 +257,8 @@ mod tests {
         );
         // The kernel's own phys_to_dma of the machine address agrees.
         // SAFETY: the fixture device is live.
-        assert_eq!(unsafe { ffi::xrs_kernel_phys_to_dma(dev.raw(), 0x2000_0123) }, 0xe000_0123);
+        let kernel = unsafe { ffi::xrs_kernel_phys_to_dma(dev.raw(), 0x2000_0123) };
+        assert_eq!(kernel, 0xe000_0123);
         // The page itself (pseudo-physical, above 1 GiB here) is out of the window.
         assert_eq!(r.map().phys_to_dma(phys), Err(RangeError::NoTranslation));
         // Back from the bus: machine 0x2000_0123, identity bfn_to_pfn on Arm.

@@ -5,8 +5,8 @@
 //! C header: [`include/linux/vmalloc.h`](srctree/include/linux/vmalloc.h).
 
 use kernel::ffi::c_ulong;
-use kernel::prelude::*;
 use kernel::page::PAGE_SHIFT;
+use kernel::prelude::*;
 
 use super::super::addr::{
     Pfn,      //
@@ -30,11 +30,11 @@ pub fn layout() -> VirtLayout {
     // SAFETY: `raw` is a valid out-parameter of the right layout.
     unsafe { ffi::xrs_virt_layout(&mut raw) };
     VirtLayout {
-        linear_start: raw.linear_start as usize,
-        linear_end: raw.linear_end as usize,
+        linear_start: raw.linear_start,
+        linear_end: raw.linear_end,
         phys_offset: raw.phys_offset,
-        vmalloc_start: raw.vmalloc_start as usize,
-        vmalloc_end: raw.vmalloc_end as usize,
+        vmalloc_start: raw.vmalloc_start,
+        vmalloc_end: raw.vmalloc_end,
     }
 }
 
@@ -71,10 +71,10 @@ mod tests {
     };
     use super::super::ffi;
     use super::{
-        layout,      //
-        virt_to_pfn, //
+        layout,       //
+        virt_to_pfn,  //
         virt_to_phys, //
-        SHIFT,       //
+        SHIFT,        //
     };
     use kernel::page::{
         Page,      //
@@ -159,7 +159,12 @@ mod tests {
         }
         let base = va.cast::<u8>();
         // SAFETY: live pages.
-        let (pa, pb) = unsafe { (ffi::xrs_page_to_phys(a.as_ptr()), ffi::xrs_page_to_phys(b.as_ptr())) };
+        let (pa, pb) = unsafe {
+            (
+                ffi::xrs_page_to_phys(a.as_ptr()),
+                ffi::xrs_page_to_phys(b.as_ptr()),
+            )
+        };
         let r0 = virt_to_phys(base.wrapping_add(8));
         let r1 = virt_to_phys(base.wrapping_add(PAGE_SIZE + 8));
         // SAFETY: `va` came from `vmap` above.
@@ -188,8 +193,14 @@ mod tests {
 
     #[test]
     fn user_null_and_vmemmap_are_rejected() -> Result {
-        assert_eq!(virt_to_phys(core::ptr::null::<u8>()), Err(VirtError::Unsupported));
-        assert_eq!(virt_to_phys(0x40_0000 as *const u8), Err(VirtError::Unsupported));
+        assert_eq!(
+            virt_to_phys(core::ptr::null::<u8>()),
+            Err(VirtError::Unsupported)
+        );
+        assert_eq!(
+            virt_to_phys(0x40_0000 as *const u8),
+            Err(VirtError::Unsupported)
+        );
         // A `struct page` lives in vmemmap: neither linear nor vmalloc.
         let page = Page::alloc_page(GFP_KERNEL)?;
         assert_eq!(virt_to_phys(page.as_ptr()), Err(VirtError::Unsupported));

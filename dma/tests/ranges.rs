@@ -36,11 +36,20 @@ fn rpi4_emmc2bus_exact_addresses() {
     assert_eq!(map.phys_to_dma(p(0x1000)), Ok(d(0xC000_1000)));
     assert_eq!(map.phys_to_dma(p(0)), Ok(d(0xC000_0000)));
     assert_eq!(map.phys_to_dma(p(0x3FFF_FFFF)), Ok(d(0xFFFF_FFFF)));
-    assert_eq!(map.phys_to_dma(p(0x4000_0000)), Err(RangeError::NoTranslation));
-    assert_eq!(map.phys_to_dma(p(0x1_0000_0000)), Err(RangeError::NoTranslation));
+    assert_eq!(
+        map.phys_to_dma(p(0x4000_0000)),
+        Err(RangeError::NoTranslation)
+    );
+    assert_eq!(
+        map.phys_to_dma(p(0x1_0000_0000)),
+        Err(RangeError::NoTranslation)
+    );
     assert_eq!(map.dma_to_phys(d(0xC000_1000)), Ok(p(0x1000)));
     assert_eq!(map.dma_to_phys(d(0x1000)), Err(RangeError::NoTranslation));
-    assert_eq!(map.dma_to_phys(d(0xBFFF_FFFF)), Err(RangeError::NoTranslation));
+    assert_eq!(
+        map.dma_to_phys(d(0xBFFF_FFFF)),
+        Err(RangeError::NoTranslation)
+    );
     assert_eq!(map.dma_limit(), Some(d(0xFFFF_FFFF)));
     assert_eq!(map.cpu_min(), Some(0));
 }
@@ -58,7 +67,10 @@ fn rpi4_identity_is_named_not_assumed() {
     assert_eq!(empty.dma_limit(), None);
     let pcie = DmaRangeMap::Ranges(&RPI4_PCIE);
     assert_eq!(pcie.phys_to_dma(p(0xBFFF_FFFF)), Ok(d(0xBFFF_FFFF)));
-    assert_eq!(pcie.phys_to_dma(p(0xC000_0000)), Err(RangeError::NoTranslation));
+    assert_eq!(
+        pcie.phys_to_dma(p(0xC000_0000)),
+        Err(RangeError::NoTranslation)
+    );
 }
 
 #[test]
@@ -66,13 +78,22 @@ fn whole_buffer_must_fit_one_range() {
     let map = DmaRangeMap::Ranges(&RPI4_LOW_GIB);
     let m = MachineAddr::new(0x3FFF_F000);
     assert_eq!(map.machine_range_to_dma(m, 0x1000), Ok(d(0xFFFF_F000)));
-    assert_eq!(map.machine_range_to_dma(m, 0x1001), Err(RangeError::NoTranslation));
+    assert_eq!(
+        map.machine_range_to_dma(m, 0x1001),
+        Err(RangeError::NoTranslation)
+    );
     assert_eq!(map.dma_range_to_machine(d(0xFFFF_F000), 0x1000), Ok(m));
-    assert_eq!(map.dma_range_to_machine(d(0xFFFF_F000), 0x1001), Err(RangeError::NoTranslation));
+    assert_eq!(
+        map.dma_range_to_machine(d(0xFFFF_F000), 0x1001),
+        Err(RangeError::NoTranslation)
+    );
     // Direct: only overflow of the 64-bit space is refused.
     let direct = DmaRangeMap::Direct;
     assert_eq!(direct.phys_range_to_dma(p(u64::MAX), 1), Ok(d(u64::MAX)));
-    assert_eq!(direct.phys_range_to_dma(p(u64::MAX), 2), Err(RangeError::NoTranslation));
+    assert_eq!(
+        direct.phys_range_to_dma(p(u64::MAX), 2),
+        Err(RangeError::NoTranslation)
+    );
 }
 
 #[test]
@@ -87,23 +108,36 @@ fn bad_ranges_are_refused() {
 #[test]
 fn reachability_follows_mask_and_bus_limit() {
     // The emmc2 controller: 32-bit mask, bus limit from the table.
-    let lim = DmaLimit { mask: 0xFFFF_FFFF, bus_limit: 0xFFFF_FFFF };
+    let lim = DmaLimit {
+        mask: 0xFFFF_FFFF,
+        bus_limit: 0xFFFF_FFFF,
+    };
     assert!(lim.reachable(d(0xFFFF_F000), 0x1000));
     assert!(!lim.reachable(d(0xFFFF_F000), 0x1001));
     assert!(!lim.reachable(DmaAddr::MAPPING_ERROR, 1));
     assert!(!lim.reachable(d(u64::MAX - 1), 4));
     // A 30-bit bus limit under a 64-bit mask wins, and a zero limit means "mask only".
-    let lim = DmaLimit { mask: u64::MAX, bus_limit: 0x3FFF_FFFF };
+    let lim = DmaLimit {
+        mask: u64::MAX,
+        bus_limit: 0x3FFF_FFFF,
+    };
     assert_eq!(lim.max_address(), 0x3FFF_FFFF);
     assert!(!lim.reachable(d(0x4000_0000), 1));
-    let lim = DmaLimit { mask: 0xFFFF_FFFF, bus_limit: 0 };
+    let lim = DmaLimit {
+        mask: 0xFFFF_FFFF,
+        bus_limit: 0,
+    };
     assert_eq!(lim.max_address(), 0xFFFF_FFFF);
 }
 
 fn entry() -> impl Strategy<Value = model::Entry> {
     // Sizes from one byte to 1 TiB, starts anywhere the end still fits.
     (1u64..=1 << 40).prop_flat_map(|size| {
-        (0..=u64::MAX - (size - 1), 0..=u64::MAX - (size - 1), Just(size))
+        (
+            0..=u64::MAX - (size - 1),
+            0..=u64::MAX - (size - 1),
+            Just(size),
+        )
     })
 }
 
@@ -112,7 +146,9 @@ fn table() -> impl Strategy<Value = Vec<model::Entry>> {
 }
 
 fn ranges(t: &[model::Entry]) -> Vec<DmaRange> {
-    t.iter().map(|&(c, d, s)| DmaRange::new(c, d, s).unwrap()).collect()
+    t.iter()
+        .map(|&(c, d, s)| DmaRange::new(c, d, s).unwrap())
+        .collect()
 }
 
 /// An address inside (or just outside) a random entry, or anywhere.
@@ -133,20 +169,33 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(4096))]
 
     #[test]
-    fn phys_to_dma_matches_model(t in table(), pick in any::<usize>(), off in any::<u64>(), a in any::<u64>()) {
+    fn phys_to_dma_matches_model(
+        t in table(),
+        pick in any::<usize>(),
+        off in any::<u64>(),
+        a in any::<u64>(),
+    ) {
         let r = ranges(&t);
         let map = DmaRangeMap::Ranges(&r);
         let addr = probe(&t, pick, off, a, false);
-        prop_assert_eq!(map.phys_to_dma(p(addr)).ok().map(DmaAddr::as_u64), model::phys_to_dma(&t, addr));
-        prop_assert_eq!(map.machine_to_dma(MachineAddr::new(addr)).ok().map(DmaAddr::as_u64), model::phys_to_dma(&t, addr));
+        let want = model::phys_to_dma(&t, addr);
+        prop_assert_eq!(map.phys_to_dma(p(addr)).ok().map(DmaAddr::as_u64), want);
+        let m = MachineAddr::new(addr);
+        prop_assert_eq!(map.machine_to_dma(m).ok().map(DmaAddr::as_u64), want);
     }
 
     #[test]
-    fn dma_to_phys_matches_model(t in table(), pick in any::<usize>(), off in any::<u64>(), a in any::<u64>()) {
+    fn dma_to_phys_matches_model(
+        t in table(),
+        pick in any::<usize>(),
+        off in any::<u64>(),
+        a in any::<u64>(),
+    ) {
         let r = ranges(&t);
         let map = DmaRangeMap::Ranges(&r);
         let addr = probe(&t, pick, off, a, true);
-        prop_assert_eq!(map.dma_to_phys(d(addr)).ok().map(PhysAddr::as_u64), model::dma_to_phys(&t, addr));
+        let want = model::dma_to_phys(&t, addr);
+        prop_assert_eq!(map.dma_to_phys(d(addr)).ok().map(PhysAddr::as_u64), want);
     }
 
     #[test]
@@ -168,7 +217,13 @@ proptest! {
     }
 
     #[test]
-    fn buffer_translation_is_all_or_nothing(t in table(), pick in any::<usize>(), off in any::<u64>(), a in any::<u64>(), len in 0u64..1 << 20) {
+    fn buffer_translation_is_all_or_nothing(
+        t in table(),
+        pick in any::<usize>(),
+        off in any::<u64>(),
+        a in any::<u64>(),
+        len in 0u64..1 << 20,
+    ) {
         let r = ranges(&t);
         let map = DmaRangeMap::Ranges(&r);
         let addr = probe(&t, pick, off, a, false);

@@ -29,9 +29,15 @@ impl<const S: u32> PageTables<S> for Walk<S> {
 
 #[test]
 fn classification() {
-    assert_eq!(LAYOUT.classify(0xffff_0000_0000_1000), Some(VirtKind::Linear));
+    assert_eq!(
+        LAYOUT.classify(0xffff_0000_0000_1000),
+        Some(VirtKind::Linear)
+    );
     assert_eq!(LAYOUT.classify(0xffff_0000_8000_0000), None);
-    assert_eq!(LAYOUT.classify(0xffff_8000_8000_0000), Some(VirtKind::Vmalloc));
+    assert_eq!(
+        LAYOUT.classify(0xffff_8000_8000_0000),
+        Some(VirtKind::Vmalloc)
+    );
     assert_eq!(LAYOUT.classify(0x1000), None);
     assert_eq!(LAYOUT.classify(0), None);
 }
@@ -41,14 +47,23 @@ fn vmalloc_buffer_resolves_to_its_real_page() {
     let va = 0xffff_8000_8000_0000usize + 0x5000;
     let mut w = Walk::<12>(BTreeMap::new());
     w.0.insert(va >> 12, 0x4_2345);
-    assert_eq!(virt::virt_to_phys(&LAYOUT, &w, va + 0x10), Ok(PhysAddr::new(0x4234_5010)));
+    assert_eq!(
+        virt::virt_to_phys(&LAYOUT, &w, va + 0x10),
+        Ok(PhysAddr::new(0x4234_5010))
+    );
     // What linear-map arithmetic (virt_to_phys) would have produced instead.
     let naive = (va - LAYOUT.linear_start) as u64 + LAYOUT.phys_offset;
     assert_ne!(naive, 0x4234_5010);
     // Next page is not mapped.
-    assert_eq!(virt::virt_to_phys(&LAYOUT, &w, va + 0x1000), Err(VirtError::NotMapped));
+    assert_eq!(
+        virt::virt_to_phys(&LAYOUT, &w, va + 0x1000),
+        Err(VirtError::NotMapped)
+    );
     // Neither linear nor vmalloc.
-    assert_eq!(virt::virt_to_phys(&LAYOUT, &w, 0x1000), Err(VirtError::Unsupported));
+    assert_eq!(
+        virt::virt_to_phys(&LAYOUT, &w, 0x1000),
+        Err(VirtError::Unsupported)
+    );
 }
 
 #[test]
@@ -56,8 +71,14 @@ fn sixty_four_k_pages_keep_the_offset() {
     let va = 0xffff_8000_8000_0000usize + 0x3_0000;
     let mut w = Walk::<16>(BTreeMap::new());
     w.0.insert(va >> 16, 0x4567);
-    assert_eq!(virt::virt_to_phys(&LAYOUT, &w, va + 0xabcd), Ok(PhysAddr::new(0x4567_abcd)));
-    assert_eq!(virt::virt_to_pfn(&LAYOUT, &w, va + 0xabcd), Ok(Pfn::<16>::new(0x4567)));
+    assert_eq!(
+        virt::virt_to_phys(&LAYOUT, &w, va + 0xabcd),
+        Ok(PhysAddr::new(0x4567_abcd))
+    );
+    assert_eq!(
+        virt::virt_to_pfn(&LAYOUT, &w, va + 0xabcd),
+        Ok(Pfn::<16>::new(0x4567))
+    );
 }
 
 #[test]
@@ -72,7 +93,10 @@ fn fifty_two_bit_kernel_on_forty_eight_bit_cpu() {
         vmalloc_end: 0xffff_fdff_bf80_0000,
     };
     let w = Walk::<12>(BTreeMap::new());
-    assert_eq!(virt::virt_to_phys(&l, &w, 0xffff_0000_0386_7a00), Ok(PhysAddr::new(0x4386_7a00)));
+    assert_eq!(
+        virt::virt_to_phys(&l, &w, 0xffff_0000_0386_7a00),
+        Ok(PhysAddr::new(0x4386_7a00))
+    );
 }
 
 proptest! {
@@ -80,7 +104,8 @@ proptest! {
     fn linear_addresses_are_arithmetic(off in 0usize..0x8000_0000) {
         let w = Walk::<12>(BTreeMap::new());
         let va = LAYOUT.linear_start + off;
-        prop_assert_eq!(virt::virt_to_phys(&LAYOUT, &w, va), Ok(PhysAddr::new(0x4000_0000 + off as u64)));
+        let want = PhysAddr::new(0x4000_0000 + off as u64);
+        prop_assert_eq!(virt::virt_to_phys(&LAYOUT, &w, va), Ok(want));
     }
 
     #[test]
@@ -92,7 +117,9 @@ proptest! {
         let got = virt::virt_to_phys(&LAYOUT, &w, va);
         match LAYOUT.classify(va) {
             Some(VirtKind::Linear) => prop_assert!(got.is_ok()),
-            Some(VirtKind::Vmalloc) if mapped => prop_assert_eq!(got, Ok(PhysAddr::new(0x7000 | (va as u64 & 0xfff)))),
+            Some(VirtKind::Vmalloc) if mapped => {
+                prop_assert_eq!(got, Ok(PhysAddr::new(0x7000 | (va as u64 & 0xfff))))
+            }
             Some(VirtKind::Vmalloc) => prop_assert_eq!(got, Err(VirtError::NotMapped)),
             None => prop_assert_eq!(got, Err(VirtError::Unsupported)),
         }

@@ -8,7 +8,9 @@ mod model;
 
 use model::TableP2m;
 use proptest::prelude::*;
-use xen_dma::addr::{get_order, xen_pfns_spanned, Bfn, DmaAddr, PhysAddr, Pfn, XenPfn, XEN_PAGE_SIZE};
+use xen_dma::addr::{
+    get_order, xen_pfns_spanned, Bfn, DmaAddr, Pfn, PhysAddr, XenPfn, XEN_PAGE_SIZE,
+};
 use xen_dma::ranges::{DmaRange, DmaRangeMap, RangeError};
 use xen_dma::xen::{self, Identity, P2m};
 
@@ -42,12 +44,40 @@ fn page_geometry() {
 #[test]
 fn get_order_matches_the_kernel_definition() {
     fn reference(shift: u32, size: u64) -> u32 {
-        (0..64).find(|&n| (1u128 << (shift + n)) >= size as u128).unwrap()
+        (0..64)
+            .find(|&n| (1u128 << (shift + n)) >= size as u128)
+            .unwrap()
     }
-    for size in [0, 1, 4095, 4096, 4097, 8192, 16383, 16384, 16385, 65536, 65537, 1 << 30, u64::MAX] {
-        assert_eq!(get_order::<12>(size), reference(12, size), "4K, size {size:#x}");
-        assert_eq!(get_order::<14>(size), reference(14, size), "16K, size {size:#x}");
-        assert_eq!(get_order::<16>(size), reference(16, size), "64K, size {size:#x}");
+    for size in [
+        0,
+        1,
+        4095,
+        4096,
+        4097,
+        8192,
+        16383,
+        16384,
+        16385,
+        65536,
+        65537,
+        1 << 30,
+        u64::MAX,
+    ] {
+        assert_eq!(
+            get_order::<12>(size),
+            reference(12, size),
+            "4K, size {size:#x}"
+        );
+        assert_eq!(
+            get_order::<14>(size),
+            reference(14, size),
+            "16K, size {size:#x}"
+        );
+        assert_eq!(
+            get_order::<16>(size),
+            reference(16, size),
+            "64K, size {size:#x}"
+        );
     }
 }
 
@@ -58,33 +88,63 @@ fn rpi4_dom0_with_a_foreign_page() {
     let mut p2m = TableP2m::default();
     p2m.0.insert(0x10, 0x2_0000);
     let map = DmaRangeMap::Ranges(&rpi4());
-    assert_eq!(xen::phys_to_dma(&p2m, &map, p(0x1000)), Ok(DmaAddr::new(0xC000_1000)));
+    assert_eq!(
+        xen::phys_to_dma(&p2m, &map, p(0x1000)),
+        Ok(DmaAddr::new(0xC000_1000))
+    );
     // The foreign page: p2m first, then dma-ranges, offset kept.
-    assert_eq!(xen::phys_to_dma(&p2m, &map, p(0x10_123)), Ok(DmaAddr::new(0xE000_0123)));
+    assert_eq!(
+        xen::phys_to_dma(&p2m, &map, p(0x10_123)),
+        Ok(DmaAddr::new(0xE000_0123))
+    );
     // Skipping the dma-ranges step, the bug the RPi4 found, would give the machine address.
-    assert_ne!(xen::phys_to_machine(&p2m, p(0x10_123)).unwrap().as_u64(), 0xE000_0123);
+    assert_ne!(
+        xen::phys_to_machine(&p2m, p(0x10_123)).unwrap().as_u64(),
+        0xE000_0123
+    );
     // A machine frame above 1 GiB is unreachable for this device.
     p2m.0.insert(0x11, 0x4_0000);
-    assert_eq!(xen::phys_to_dma(&p2m, &map, p(0x11_000)), Err(RangeError::NoTranslation));
+    assert_eq!(
+        xen::phys_to_dma(&p2m, &map, p(0x11_000)),
+        Err(RangeError::NoTranslation)
+    );
     // Back: bus address to machine to pseudo-physical (identity on Arm).
-    assert_eq!(xen::dma_to_phys(&p2m, &map, DmaAddr::new(0xC000_1234)), Ok(p(0x1234)));
-    assert_eq!(xen::dma_to_phys(&p2m, &map, DmaAddr::new(0x1234)), Err(RangeError::NoTranslation));
+    assert_eq!(
+        xen::dma_to_phys(&p2m, &map, DmaAddr::new(0xC000_1234)),
+        Ok(p(0x1234))
+    );
+    assert_eq!(
+        xen::dma_to_phys(&p2m, &map, DmaAddr::new(0x1234)),
+        Err(RangeError::NoTranslation)
+    );
 }
 
 #[test]
 fn straddle_semantics() {
     let id = Identity;
-    assert!(!xen::range_straddles_page_boundary(&id, p(0x0fff), 0x10_0000));
+    assert!(!xen::range_straddles_page_boundary(
+        &id,
+        p(0x0fff),
+        0x10_0000
+    ));
     let mut p2m = TableP2m::default();
     p2m.0.insert(0x11, 0x9_0000);
     // Inside one Xen page: never straddles, even if that page is foreign.
-    assert!(!xen::range_straddles_page_boundary(&p2m, p(0x11_000), 0x1000));
+    assert!(!xen::range_straddles_page_boundary(
+        &p2m,
+        p(0x11_000),
+        0x1000
+    ));
     // Crossing from 0x10 (1:1) into 0x11 (foreign): straddles.
     assert!(xen::range_straddles_page_boundary(&p2m, p(0x10_fff), 2));
     assert!(!xen::range_straddles_page_boundary(&p2m, p(0x10_fff), 1));
     // Two foreign pages whose machine frames are consecutive do not straddle.
     p2m.0.insert(0x12, 0x9_0001);
-    assert!(!xen::range_straddles_page_boundary(&p2m, p(0x11_800), 0x1000));
+    assert!(!xen::range_straddles_page_boundary(
+        &p2m,
+        p(0x11_800),
+        0x1000
+    ));
     // Zero length and overflow.
     assert!(!xen::range_straddles_page_boundary(&p2m, p(0x10_fff), 0));
     assert!(xen::range_straddles_page_boundary(&id, p(u64::MAX), 2));
@@ -97,14 +157,30 @@ fn alignment_semantics() {
     p2m.0.insert(0x2, 0x9_0001);
     assert!(xen::range_requires_alignment::<12>(&p2m, p(0x2000), 0x2000));
     // Not aligned in pseudo-physical space to begin with: nothing to keep.
-    assert!(!xen::range_requires_alignment::<12>(&p2m, p(0x3000), 0x2000));
+    assert!(!xen::range_requires_alignment::<12>(
+        &p2m,
+        p(0x3000),
+        0x2000
+    ));
     // 1:1 keeps every alignment.
-    assert!(!xen::range_requires_alignment::<12>(&Identity, p(0x2000), 0x2000));
+    assert!(!xen::range_requires_alignment::<12>(
+        &Identity,
+        p(0x2000),
+        0x2000
+    ));
     // 64K pages: the alignment is at least 64 KiB.
     p2m.0.insert(0x10, 0x9_0008);
-    assert!(xen::range_requires_alignment::<16>(&p2m, p(0x1_0000), 0x100));
+    assert!(xen::range_requires_alignment::<16>(
+        &p2m,
+        p(0x1_0000),
+        0x100
+    ));
     p2m.0.insert(0x10, 0x9_0010);
-    assert!(!xen::range_requires_alignment::<16>(&p2m, p(0x1_0000), 0x100));
+    assert!(!xen::range_requires_alignment::<16>(
+        &p2m,
+        p(0x1_0000),
+        0x100
+    ));
 }
 
 fn p2m_strategy() -> impl Strategy<Value = TableP2m> {
@@ -115,8 +191,13 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(4096))]
 
     #[test]
-    fn straddle_matches_model(p2m in p2m_strategy(), addr in 0u64..(70 << 12), len in 0u64..(8 << 12)) {
-        prop_assert_eq!(xen::range_straddles_page_boundary(&p2m, p(addr), len), model::straddles(&p2m, addr, len));
+    fn straddle_matches_model(
+        p2m in p2m_strategy(),
+        addr in 0u64..(70 << 12),
+        len in 0u64..(8 << 12),
+    ) {
+        let want = model::straddles(&p2m, addr, len);
+        prop_assert_eq!(xen::range_straddles_page_boundary(&p2m, p(addr), len), want);
     }
 
     #[test]
@@ -145,7 +226,7 @@ proptest! {
             let order = (0..64).find(|&n| (1u128 << (shift + n)) >= len as u128).unwrap();
             let align = 1u64 << (order + shift);
             let bus = p2m.pfn_to_bfn(a.xen_pfn()).as_u64() << 12;
-            let want = a.as_u64() % align == 0 && bus % align != 0;
+            let want = a.as_u64().is_multiple_of(align) && !bus.is_multiple_of(align);
             let got = match shift {
                 12 => xen::range_requires_alignment::<12>(&p2m, a, len),
                 14 => xen::range_requires_alignment::<14>(&p2m, a, len),

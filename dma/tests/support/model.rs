@@ -45,9 +45,7 @@ impl P2m for TableP2m {
 /// Straddle by walking every byte's frame: do the machine frames of the bytes in
 /// `[addr, addr + len)` form one consecutive run?
 pub fn straddles(p2m: &TableP2m, addr: u64, len: u64) -> bool {
-    let bfn = |pfn: u128| -> u128 {
-        *p2m.0.get(&(pfn as u64)).unwrap_or(&(pfn as u64)) as u128
-    };
+    let bfn = |pfn: u128| -> u128 { *p2m.0.get(&(pfn as u64)).unwrap_or(&(pfn as u64)) as u128 };
     if len == 0 {
         return false;
     }
