@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The bounce pool: slots of [`IO_TLB_SIZE`] bytes in memory every attached device can
+//! reach, handed out to mappings that cannot be given to the device in place.
+//!
+//! The kernel's swiotlb is not exported to modules, so the Rust xen-swiotlb owns its
+//! pool. The semantics follow kernel/dma/swiotlb.c where a driver can observe them:
+//!
+//! - a mapping never crosses a segment of [`IO_TLB_SEGSIZE`] slots, which bounds one
+//!   mapping to 256 KiB (`swiotlb_max_mapping_size`);
+//! - the bounce address keeps the bits of the original address under the device's
+//!   `min_align_mask` (NVMe and others rely on it), and the slot honours the allocation
+//!   alignment mask;
+//! - an exhausted pool fails the mapping; it never hands out a slot that is in use.
+//!
+//! Unlike C, freeing checks that the address and size are those of a live mapping, so a
+//! double or mismatched unmap is reported instead of corrupting another mapping.
+//!
+//! The pool only does bookkeeping: copying data and cache maintenance belong to the
+//! caller. Storage for the slot table comes from the caller, so the same code runs in the
+//! kernel (a `KVec`) and on the host.
+
+use crate::dma::addr::PhysAddr;
+
+/// Shift of a bounce slot.
+pub const IO_TLB_SHIFT: u32 = 11;
+/// Size of a bounce slot in bytes.
+pub const IO_TLB_SIZE: u64 = 1 << IO_TLB_SHIFT;
+/// Slots per segment: no mapping crosses a segment boundary.
+pub const IO_TLB_SEGSIZE: usize = 128;
+/// The largest mapping the pool can hold.
+pub const MAX_MAPPING_SIZE: u64 = IO_TLB_SIZE * IO_TLB_SEGSIZE as u64;
+
+const FREE: u32 = u32::MAX;
+
+/// Book-keeping of one slot. Only the pool reads or writes it.
+#[derive(Clone, Copy, Debug)]
+pub struct Slot {
+    /// Index of the first slot of the mapping this slot belongs to, or `FREE`.
+    head: u32,
+    /// In a mapping's first slot: the original buffer's address.
+    orig: u64,
+    /// In a mapping's first slot: the mapping's size in bytes.
+    size: u32,
+    /// In a mapping's first slot: the offset of the bounce address in the slot.
+    offset: u32,
+}
+
+impl Slot {
+    /// A free slot, to fill the caller's storage with.
+    pub const FREE: Self = Self {
+        head: FREE,
+        orig: 0,
+        size: 0,
+        offset: 0,
+    };
+}
+
+/// Why the pool refused.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum PoolError {
+    /// The pool's storage or placement is unusable (not slot aligned, too many slots,
+    /// end beyond the address space).
+    BadPool,
+    /// Zero bytes, or more than [`MAX_MAPPING_SIZE`] with its alignment offset.
+    BadSize,
+    /// No free run of slots satisfies the request.
+    Exhausted,
+    /// The address is not the start of a live mapping of that size.
+    NotMapped,
+}
+
+/// A live bounce mapping.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Bounce {
+    /// Where the data lives for the device.
+    pub tlb: PhysAddr,
+    /// The original buffer.
+    pub orig: PhysAddr,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// Counters, for debugfs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct PoolStats {
+    /// Slots in the pool.
+    pub slots: usize,
+    /// Slots in use now.
+    pub used: usize,
+    /// Most slots ever in use at once.
+    pub high_water: usize,
+    /// Mappings refused for lack of space.
+    pub exhausted: u64,
+}
+
+/// A bounce pool over `slots.len()` slots starting at physical address `base`.
+///
+/// # Invariants
+///
+/// `base` is slot aligned and `base + slots.len() * IO_TLB_SIZE` does not overflow; a
+/// slot's `head` is `FREE` or the index of the first slot of its mapping, whose `size`
+/// and `offset` cover exactly the slots that name it; `stats.used` counts non-free slots.
+pub struct Pool<'a> {
+    base: PhysAddr,
+    page_size: u64,
+    slots: &'a mut [Slot],
+    next: usize,
+    stats: PoolStats,
+}
+
+impl<'a> Pool<'a> {
+    /// Makes a pool of the memory at `base`, one entry of `slots` per slot; every entry
+    /// must be [`Slot::FREE`]. `page_size` is the kernel's `PAGE_SIZE`.
+    pub fn new(base: PhysAddr, page_size: u64, slots: &'a mut [Slot]) -> Result<Self, PoolError> {
+        let bytes = (slots.len() as u64)
+            .checked_mul(IO_TLB_SIZE)
+            .ok_or(PoolError::BadPool)?;
+        if !page_size.is_power_of_two()
+            || page_size < IO_TLB_SIZE
+            || !base.is_aligned(IO_TLB_SIZE)
+            || slots.len() >= FREE as usize
+            || base.checked_add(bytes).is_none()
+            || slots.iter().any(|s| s.head != FREE)
+        {
+            return Err(PoolError::BadPool);
+        }
+        let n = slots.len();
+        // INVARIANT: checked above; every slot is free and `used` is 0.
+        Ok(Self {
+            base,
+            page_size,
+            slots,
+            next: 0,
+            stats: PoolStats {
+                slots: n,
+                ..PoolStats::default()
+            },
+        })
+    }
+
+    /// First byte of the pool.
+    pub fn base(&self) -> PhysAddr {
+        self.base
+    }
+
+    /// Size of the pool in bytes.
+    pub fn bytes(&self) -> u64 {
+        self.slots.len() as u64 * IO_TLB_SIZE
+    }
+
+    /// Whether `addr` lies inside the pool: a DMA handle that translates into the pool
+    /// was bounced.
+    pub fn contains(&self, addr: PhysAddr) -> bool {
+        addr >= self.base && addr.as_u64() - self.base.as_u64() < self.bytes()
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> PoolStats {
+        self.stats
+    }
+
+    fn slot_addr(&self, i: usize) -> u64 {
+        // No overflow: type invariant.
+        self.base.as_u64() + i as u64 * IO_TLB_SIZE
+    }
+
+    /// Reserves slots for bouncing `size` bytes at `orig`, as swiotlb_tbl_map_single does.
+    ///
+    /// The returned [`Bounce::tlb`] keeps the bits of `orig` under `min_align_mask` that
+    /// are not forced to zero by the allocation alignment. The first slot has no bits
+    /// under `alloc_align_mask` (low bits, `align - 1`); with neither mask, mappings of a
+    /// page or more are page aligned, as the kernel has always done.
+    pub fn alloc(
+        &mut self,
+        orig: PhysAddr,
+        size: u64,
+        min_align_mask: u64,
+        alloc_align_mask: u64,
+    ) -> Result<Bounce, PoolError> {
+        let offset = orig.as_u64() & min_align_mask & (IO_TLB_SIZE - 1);
+        if size == 0 || size > MAX_MAPPING_SIZE - offset {
+            return Err(PoolError::BadSize);
+        }
+        let total = size + offset;
+        let nslots = total.div_ceil(IO_TLB_SIZE) as usize;
+        let mut align = alloc_align_mask;
+        if align == 0 && min_align_mask == 0 && total >= self.page_size {
+            align = self.page_size - 1;
+        }
+        align |= IO_TLB_SIZE - 1;
+        let match_mask = min_align_mask & !align;
+        let want = orig.as_u64() & match_mask;
+        let n = self.slots.len();
+        if nslots > n {
+            return Err(PoolError::Exhausted);
+        }
+        let mut tried = 0;
+        let mut i = self.next % n.max(1);
+        while tried < n {
+            let addr = self.slot_addr(i);
+            let seg_end = (i / IO_TLB_SEGSIZE + 1) * IO_TLB_SEGSIZE;
+            let fits = i + nslots <= seg_end.min(n);
+            if fits
+                && addr & match_mask == want
+                && addr & align == 0
+                && self.slots[i..i + nslots].iter().all(|s| s.head == FREE)
+            {
+                for s in &mut self.slots[i..i + nslots] {
+                    s.head = i as u32;
+                }
+                // INVARIANT: the head records the mapping that the slots name.
+                self.slots[i].orig = orig.as_u64();
+                self.slots[i].size = size as u32;
+                self.slots[i].offset = offset as u32;
+                self.stats.used += nslots;
+                self.stats.high_water = self.stats.high_water.max(self.stats.used);
+                self.next = (i + nslots) % n;
+                return Ok(Bounce {
+                    tlb: PhysAddr::new(addr + offset),
+                    orig,
+                    size,
+                });
+            }
+            i = (i + 1) % n;
+            tried += 1;
+        }
+        self.stats.exhausted += 1;
+        Err(PoolError::Exhausted)
+    }
+
+    /// The mapping that starts at `tlb`, if any.
+    fn head_of(&self, tlb: PhysAddr) -> Option<usize> {
+        if !self.contains(tlb) {
+            return None;
+        }
+        let i = ((tlb.as_u64() - self.base.as_u64()) >> IO_TLB_SHIFT) as usize;
+        let head = self.slots[i].head;
+        if head == FREE {
+            return None;
+        }
+        let h = head as usize;
+        let s = &self.slots[h];
+        (self.slot_addr(h) + s.offset as u64 == tlb.as_u64()).then_some(h)
+    }
+
+    fn bounce_at(&self, h: usize) -> Bounce {
+        let s = &self.slots[h];
+        Bounce {
+            tlb: PhysAddr::new(self.slot_addr(h) + s.offset as u64),
+            orig: PhysAddr::new(s.orig),
+            size: s.size as u64,
+        }
+    }
+
+    /// The live mapping holding `addr` (which may point inside it, as partial syncs do).
+    pub fn find(&self, addr: PhysAddr) -> Option<Bounce> {
+        if !self.contains(addr) {
+            return None;
+        }
+        let i = ((addr.as_u64() - self.base.as_u64()) >> IO_TLB_SHIFT) as usize;
+        let head = self.slots[i].head;
+        if head == FREE {
+            return None;
+        }
+        let b = self.bounce_at(head as usize);
+        (addr >= b.tlb && addr.as_u64() - b.tlb.as_u64() < b.size).then_some(b)
+    }
+
+    /// Releases the mapping that starts at `tlb` with `size` bytes, returning it.
+    pub fn free(&mut self, tlb: PhysAddr, size: u64) -> Result<Bounce, PoolError> {
+        let h = self.head_of(tlb).ok_or(PoolError::NotMapped)?;
+        let b = self.bounce_at(h);
+        if b.size != size {
+            return Err(PoolError::NotMapped);
+        }
+        let nslots = (b.size + self.slots[h].offset as u64).div_ceil(IO_TLB_SIZE) as usize;
+        for s in &mut self.slots[h..h + nslots] {
+            // INVARIANT: the whole mapping is released at once.
+            *s = Slot::FREE;
+        }
+        self.stats.used -= nslots;
+        Ok(b)
+    }
+}
