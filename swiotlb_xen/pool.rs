@@ -17,8 +17,13 @@
 //! double or mismatched unmap is reported instead of corrupting another mapping.
 //!
 //! The pool only does bookkeeping: copying data and cache maintenance belong to the
-//! caller. Storage for the slot table comes from the caller, so the same code runs in the
-//! kernel (a `KVec`) and on the host.
+//! caller. Storage for the slot table comes from the caller (anything that derefs to a
+//! slice of [`Slot`]), so the same code runs in the kernel (a `KVec`) and on the host.
+
+use core::ops::{
+    Deref,    //
+    DerefMut, //
+};
 
 use crate::dma::addr::PhysAddr;
 
@@ -44,6 +49,8 @@ pub struct Slot {
     size: u32,
     /// In a mapping's first slot: the offset of the bounce address in the slot.
     offset: u32,
+    /// In a mapping's first slot: the caller's tag.
+    tag: u8,
 }
 
 impl Slot {
@@ -53,6 +60,7 @@ impl Slot {
         orig: 0,
         size: 0,
         offset: 0,
+        tag: 0,
     };
 }
 
@@ -79,6 +87,8 @@ pub struct Bounce {
     pub orig: PhysAddr,
     /// Size in bytes.
     pub size: u64,
+    /// The caller's tag, given at allocation.
+    pub tag: u8,
 }
 
 /// Counters, for debugfs.
@@ -101,18 +111,18 @@ pub struct PoolStats {
 /// `base` is slot aligned and `base + slots.len() * IO_TLB_SIZE` does not overflow; a
 /// slot's `head` is `FREE` or the index of the first slot of its mapping, whose `size`
 /// and `offset` cover exactly the slots that name it; `stats.used` counts non-free slots.
-pub struct Pool<'a> {
+pub struct Pool<S> {
     base: PhysAddr,
     page_size: u64,
-    slots: &'a mut [Slot],
+    slots: S,
     next: usize,
     stats: PoolStats,
 }
 
-impl<'a> Pool<'a> {
+impl<S: Deref<Target = [Slot]> + DerefMut> Pool<S> {
     /// Makes a pool of the memory at `base`, one entry of `slots` per slot; every entry
     /// must be [`Slot::FREE`]. `page_size` is the kernel's `PAGE_SIZE`.
-    pub fn new(base: PhysAddr, page_size: u64, slots: &'a mut [Slot]) -> Result<Self, PoolError> {
+    pub fn new(base: PhysAddr, page_size: u64, slots: S) -> Result<Self, PoolError> {
         let bytes = (slots.len() as u64)
             .checked_mul(IO_TLB_SIZE)
             .ok_or(PoolError::BadPool)?;
@@ -166,6 +176,7 @@ impl<'a> Pool<'a> {
     }
 
     /// Reserves slots for bouncing `size` bytes at `orig`, as swiotlb_tbl_map_single does.
+    /// `tag` is kept with the mapping for the caller (the DMA direction, say).
     ///
     /// The returned [`Bounce::tlb`] keeps the bits of `orig` under `min_align_mask` that
     /// are not forced to zero by the allocation alignment. The first slot has no bits
@@ -177,6 +188,7 @@ impl<'a> Pool<'a> {
         size: u64,
         min_align_mask: u64,
         alloc_align_mask: u64,
+        tag: u8,
     ) -> Result<Bounce, PoolError> {
         let offset = orig.as_u64() & min_align_mask & (IO_TLB_SIZE - 1);
         if size == 0 || size > MAX_MAPPING_SIZE - offset {
@@ -213,6 +225,7 @@ impl<'a> Pool<'a> {
                 self.slots[i].orig = orig.as_u64();
                 self.slots[i].size = size as u32;
                 self.slots[i].offset = offset as u32;
+                self.slots[i].tag = tag;
                 self.stats.used += nslots;
                 self.stats.high_water = self.stats.high_water.max(self.stats.used);
                 self.next = (i + nslots) % n;
@@ -220,6 +233,7 @@ impl<'a> Pool<'a> {
                     tlb: PhysAddr::new(addr + offset),
                     orig,
                     size,
+                    tag,
                 });
             }
             i = (i + 1) % n;
@@ -250,6 +264,7 @@ impl<'a> Pool<'a> {
             tlb: PhysAddr::new(self.slot_addr(h) + s.offset as u64),
             orig: PhysAddr::new(s.orig),
             size: s.size as u64,
+            tag: s.tag,
         }
     }
 

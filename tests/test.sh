@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Every test: host tests of the pure crates (cargo test, property tests included), then
-# the KUnit suites of the modules in the test kernel booted bare in QEMU and booted as
+# Every test: host tests of the pure crates (cargo test, property tests included), a
+# self-test of the KTAP verdict, then the KUnit suites of the modules in the test kernel booted bare in QEMU and booted as
 # Dom0 under Xen 4.20 in QEMU. Ends with one line "N passed, N failed, N skipped".
 set -euo pipefail
 
@@ -38,6 +38,10 @@ read -r hp hf hi < <(awk '/^test result:/ {p+=$4; f+=$6; i+=$8} END {print p+0, 
 [ $host_rc = 0 ] || { grep -E "panicked|FAILED|error" "$out/host.log" | head -20; [ "$hf" -gt 0 ] || hf=1; }
 echo "host: $hp passed, $hf failed, $hi skipped" >"$out/host.summary"
 
+step "self-test of the KTAP verdict"
+python3 "$here/ktap_selftest.py" >"$out/ktap-selftest.summary" || true
+sed '$d' "$out/ktap-selftest.summary"
+
 step "initramfs with ${#mods[@]} module(s): ${mods[*]##*/}"
 "$here/initramfs.sh" test "$out/test.cpio.gz" "${mods[@]}"
 image="$KDIR/arch/arm64/boot/Image"
@@ -53,6 +57,7 @@ done
 echo
 echo "Summary ($(($(date +%s) - t0)) s):"
 tally "$out/host.summary"
+tally "$out/ktap-selftest.summary"
 tally "$out/kunit-bare.summary"
 tally "$out/kunit-xen.summary"
 echo "$pass passed, $fail failed, $skip skipped"

@@ -17,8 +17,8 @@ fn p(a: u64) -> PhysAddr {
 #[test]
 fn small_mapping_takes_one_slot() {
     let mut slots = vec![Slot::FREE; 256];
-    let mut pool = Pool::new(p(BASE), PAGE, &mut slots).unwrap();
-    let b = pool.alloc(p(0x4000_1234), 100, 0, 0).unwrap();
+    let mut pool = Pool::new(p(BASE), PAGE, slots.as_mut_slice()).unwrap();
+    let b = pool.alloc(p(0x4000_1234), 100, 0, 0, 0).unwrap();
     assert!(b.tlb.is_aligned(IO_TLB_SIZE));
     assert!(pool.contains(b.tlb));
     assert_eq!((b.orig, b.size), (p(0x4000_1234), 100));
@@ -31,10 +31,11 @@ fn small_mapping_takes_one_slot() {
 #[test]
 fn min_align_mask_keeps_the_low_bits() {
     let mut slots = vec![Slot::FREE; 256];
-    let mut pool = Pool::new(p(BASE), PAGE, &mut slots).unwrap();
+    let mut pool = Pool::new(p(BASE), PAGE, slots.as_mut_slice()).unwrap();
     // NVMe-style 4 KiB min_align_mask: the offset inside a 4 KiB page is kept.
     let orig = p(0x4000_1a34);
-    let b = pool.alloc(orig, 3000, 0xfff, 0).unwrap();
+    let b = pool.alloc(orig, 3000, 0xfff, 0, 7).unwrap();
+    assert_eq!(b.tag, 7);
     assert_eq!(b.tlb.as_u64() & 0xfff, 0xa34);
     // 0xa34 + 3000 bytes span two slots.
     assert_eq!(pool.stats().used, 2);
@@ -43,36 +44,43 @@ fn min_align_mask_keeps_the_low_bits() {
 #[test]
 fn page_sized_mappings_are_page_aligned() {
     let mut slots = vec![Slot::FREE; 256];
-    let mut pool = Pool::new(p(BASE), PAGE, &mut slots).unwrap();
-    let a = pool.alloc(p(0x4000_0800), 100, 0, 0).unwrap();
-    let b = pool.alloc(p(0x4000_0800), PAGE, 0, 0).unwrap();
+    let mut pool = Pool::new(p(BASE), PAGE, slots.as_mut_slice()).unwrap();
+    let a = pool.alloc(p(0x4000_0800), 100, 0, 0, 0).unwrap();
+    let b = pool.alloc(p(0x4000_0800), PAGE, 0, 0, 0).unwrap();
     assert!(b.tlb.is_aligned(PAGE));
     assert_ne!(a.tlb, b.tlb);
     // An explicit alignment mask wins.
-    let c = pool.alloc(p(0x4000_0000), 100, 0, 0x3fff).unwrap();
+    let c = pool.alloc(p(0x4000_0000), 100, 0, 0x3fff, 0).unwrap();
     assert!(c.tlb.is_aligned(0x4000));
 }
 
 #[test]
 fn segments_bound_a_mapping() {
     let mut slots = vec![Slot::FREE; 2 * IO_TLB_SEGSIZE];
-    let mut pool = Pool::new(p(BASE), PAGE, &mut slots).unwrap();
+    let mut pool = Pool::new(p(BASE), PAGE, slots.as_mut_slice()).unwrap();
     assert_eq!(MAX_MAPPING_SIZE, 256 * 1024);
-    let a = pool.alloc(p(0x4000_0000), MAX_MAPPING_SIZE, 0, 0).unwrap();
+    let a = pool
+        .alloc(p(0x4000_0000), MAX_MAPPING_SIZE, 0, 0, 0)
+        .unwrap();
     assert_eq!(
-        pool.alloc(p(0x4000_0000), MAX_MAPPING_SIZE + 1, 0, 0),
+        pool.alloc(p(0x4000_0000), MAX_MAPPING_SIZE + 1, 0, 0, 0),
         Err(PoolError::BadSize)
     );
-    assert_eq!(pool.alloc(p(0x4000_0000), 0, 0, 0), Err(PoolError::BadSize));
+    assert_eq!(
+        pool.alloc(p(0x4000_0000), 0, 0, 0, 0),
+        Err(PoolError::BadSize)
+    );
     // With an in-slot offset, a full segment's worth no longer fits in one segment.
     assert_eq!(
-        pool.alloc(p(0x4000_0010), MAX_MAPPING_SIZE, 0xfff, 0),
+        pool.alloc(p(0x4000_0010), MAX_MAPPING_SIZE, 0xfff, 0, 0),
         Err(PoolError::BadSize)
     );
     // A mapping one slot into a segment cannot take the rest plus one slot.
     pool.free(a.tlb, MAX_MAPPING_SIZE).unwrap();
-    let one = pool.alloc(p(0x4000_0000), 1, 0, 0).unwrap();
-    let big = pool.alloc(p(0x4000_0000), MAX_MAPPING_SIZE, 0, 0).unwrap();
+    let one = pool.alloc(p(0x4000_0000), 1, 0, 0, 0).unwrap();
+    let big = pool
+        .alloc(p(0x4000_0000), MAX_MAPPING_SIZE, 0, 0, 0)
+        .unwrap();
     let first = (big.tlb.as_u64() - BASE) / IO_TLB_SIZE;
     assert_eq!(first % IO_TLB_SEGSIZE as u64, 0);
     assert_ne!(one.tlb, big.tlb);
@@ -81,11 +89,15 @@ fn segments_bound_a_mapping() {
 #[test]
 fn exhaustion_fails_cleanly() {
     let mut slots = vec![Slot::FREE; 4];
-    let mut pool = Pool::new(p(BASE), PAGE, &mut slots).unwrap();
-    let a = pool.alloc(p(0x4000_0000), 2 * IO_TLB_SIZE, 0, 0).unwrap();
-    let b = pool.alloc(p(0x5000_0000), 2 * IO_TLB_SIZE, 0, 0).unwrap();
+    let mut pool = Pool::new(p(BASE), PAGE, slots.as_mut_slice()).unwrap();
+    let a = pool
+        .alloc(p(0x4000_0000), 2 * IO_TLB_SIZE, 0, 0, 0)
+        .unwrap();
+    let b = pool
+        .alloc(p(0x5000_0000), 2 * IO_TLB_SIZE, 0, 0, 0)
+        .unwrap();
     assert_eq!(
-        pool.alloc(p(0x6000_0000), 1, 0, 0),
+        pool.alloc(p(0x6000_0000), 1, 0, 0, 0),
         Err(PoolError::Exhausted)
     );
     assert_eq!(pool.stats().exhausted, 1);
@@ -93,14 +105,14 @@ fn exhaustion_fails_cleanly() {
     assert_eq!(pool.find(a.tlb), Some(a));
     assert_eq!(pool.find(b.tlb), Some(b));
     pool.free(a.tlb, a.size).unwrap();
-    assert!(pool.alloc(p(0x6000_0000), 1, 0, 0).is_ok());
+    assert!(pool.alloc(p(0x6000_0000), 1, 0, 0, 0).is_ok());
 }
 
 #[test]
 fn bad_unmaps_are_refused() {
     let mut slots = vec![Slot::FREE; 16];
-    let mut pool = Pool::new(p(BASE), PAGE, &mut slots).unwrap();
-    let b = pool.alloc(p(0x4000_0000), 3000, 0, 0).unwrap();
+    let mut pool = Pool::new(p(BASE), PAGE, slots.as_mut_slice()).unwrap();
+    let b = pool.alloc(p(0x4000_0000), 3000, 0, 0, 0).unwrap();
     assert_eq!(pool.free(b.tlb, 2999), Err(PoolError::NotMapped));
     assert_eq!(
         pool.free(p(b.tlb.as_u64() + 8), 3000),
@@ -115,8 +127,8 @@ fn bad_unmaps_are_refused() {
 #[test]
 fn partial_addresses_find_their_mapping() {
     let mut slots = vec![Slot::FREE; 16];
-    let mut pool = Pool::new(p(BASE), PAGE, &mut slots).unwrap();
-    let b = pool.alloc(p(0x4000_0000), 5000, 0, 0).unwrap();
+    let mut pool = Pool::new(p(BASE), PAGE, slots.as_mut_slice()).unwrap();
+    let b = pool.alloc(p(0x4000_0000), 5000, 0, 0, 0).unwrap();
     assert_eq!(pool.find(p(b.tlb.as_u64() + 4999)), Some(b));
     assert_eq!(pool.find(p(b.tlb.as_u64() + 5000)), None);
 }
@@ -125,15 +137,15 @@ fn partial_addresses_find_their_mapping() {
 fn unusable_pools_are_refused() {
     let mut slots = vec![Slot::FREE; 4];
     assert_eq!(
-        Pool::new(p(BASE + 8), PAGE, &mut slots).err(),
+        Pool::new(p(BASE + 8), PAGE, slots.as_mut_slice()).err(),
         Some(PoolError::BadPool)
     );
     assert_eq!(
-        Pool::new(p(!0x7ff), PAGE, &mut slots).err(),
+        Pool::new(p(!0x7ff), PAGE, slots.as_mut_slice()).err(),
         Some(PoolError::BadPool)
     );
     assert_eq!(
-        Pool::new(p(BASE), 3000, &mut slots).err(),
+        Pool::new(p(BASE), 3000, slots.as_mut_slice()).err(),
         Some(PoolError::BadPool)
     );
 }
@@ -163,12 +175,12 @@ proptest! {
     fn random_sequences_keep_the_invariants(ops in prop::collection::vec(op(), 1..200)) {
         let nslots = 3 * IO_TLB_SEGSIZE;
         let mut slots = vec![Slot::FREE; nslots];
-        let mut pool = Pool::new(p(BASE), PAGE, &mut slots).unwrap();
+        let mut pool = Pool::new(p(BASE), PAGE, slots.as_mut_slice()).unwrap();
         // The model: live mappings as (bounce, first slot, slot count).
         let mut live: Vec<(xen_swiotlb::pool::Bounce, u64, u64)> = Vec::new();
         for op in ops {
             match op {
-                Op::Map { orig, size, min_align } => match pool.alloc(p(orig), size, min_align, 0) {
+                Op::Map { orig, size, min_align } => match pool.alloc(p(orig), size, min_align, 0, 0) {
                     Ok(b) => {
                         prop_assert!(pool.contains(b.tlb));
                         prop_assert_eq!(b.tlb.as_u64() & min_align, orig & min_align);
@@ -201,7 +213,7 @@ proptest! {
         prop_assert_eq!(pool.stats().used, 0);
         // Everything came back: the pool fills completely again.
         for i in 0..3 {
-            prop_assert!(pool.alloc(p(i << 20), MAX_MAPPING_SIZE, 0, 0).is_ok());
+            prop_assert!(pool.alloc(p(i << 20), MAX_MAPPING_SIZE, 0, 0, 0).is_ok());
         }
     }
 }

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * C side of the Rust xen-swiotlb.
+ *
+ * struct dma_map_ops is opaque to Rust, so the ops table lives here and points at the
+ * Rust functions of ops.rs; scatterlist walks (for_each_sg is a macro) are plain loops
+ * over those functions. The rest are one-line copies of kernel inlines and the arm64
+ * cache maintenance that arch code does not export. No decision is taken here.
+ */
+
+#include <linux/device.h>
+#include <linux/dma-map-ops.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/platform_device.h>
+#include <linux/scatterlist.h>
+#include <asm/cacheflush.h>
+#include <asm/cputype.h>
+#include <xen/interface/grant_table.h>
+#include <xen/xen.h>
+#include <asm/xen/hypercall.h>
+
+#include "swiotlb_helpers.h"
+
+static char devices[256];
+module_param_string(devices, devices, sizeof(devices), 0444);
+MODULE_PARM_DESC(devices, "Comma-separated platform device names to attach the Rust ops to");
+
+const char *xrs_devices_param(void)
+{
+	return devices;
+}
+
+static void xrs_unmap_sg(struct device *dev, struct scatterlist *sgl, int nents,
+			 enum dma_data_direction dir, unsigned long attrs)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i)
+		xrs_swiotlb_unmap_phys(dev, sg->dma_address, sg_dma_len(sg), dir, attrs);
+}
+
+static int xrs_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
+		      enum dma_data_direction dir, unsigned long attrs)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i) {
+		sg->dma_address = xrs_swiotlb_map_phys(dev, sg_phys(sg), sg->length, dir, attrs);
+		if (sg->dma_address == DMA_MAPPING_ERROR) {
+			xrs_unmap_sg(dev, sgl, i, dir, attrs | DMA_ATTR_SKIP_CPU_SYNC);
+			sg_dma_len(sgl) = 0;
+			return -EIO;
+		}
+		sg_dma_len(sg) = sg->length;
+	}
+	return nents;
+}
+
+static void xrs_sync_sg_for_cpu(struct device *dev, struct scatterlist *sgl, int nents,
+				enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i)
+		xrs_swiotlb_sync_for_cpu(dev, sg->dma_address, sg->length, dir);
+}
+
+static void xrs_sync_sg_for_device(struct device *dev, struct scatterlist *sgl, int nents,
+				   enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i)
+		xrs_swiotlb_sync_for_device(dev, sg->dma_address, sg->length, dir);
+}
+
+static const struct dma_map_ops xrs_ops = {
+	.alloc = xrs_swiotlb_alloc,
+	.free = xrs_swiotlb_free,
+	.map_phys = xrs_swiotlb_map_phys,
+	.unmap_phys = xrs_swiotlb_unmap_phys,
+	.map_sg = xrs_map_sg,
+	.unmap_sg = xrs_unmap_sg,
+	.sync_single_for_cpu = xrs_swiotlb_sync_for_cpu,
+	.sync_single_for_device = xrs_swiotlb_sync_for_device,
+	.sync_sg_for_cpu = xrs_sync_sg_for_cpu,
+	.sync_sg_for_device = xrs_sync_sg_for_device,
+	.dma_supported = xrs_swiotlb_dma_supported,
+	.max_mapping_size = xrs_swiotlb_max_mapping_size,
+};
+
+const void *xrs_swiotlb_ops(void)
+{
+	return &xrs_ops;
+}
+
+const void *xrs_get_dma_ops(struct device *dev)
+{
+	return dev->dma_ops;
+}
+
+void xrs_set_dma_ops(struct device *dev, const void *ops)
+{
+	set_dma_ops(dev, ops);
+	/* Our sync callbacks must run even where dma-direct skipped syncs. */
+	dev_clear_dma_skip_sync(dev);
+}
+
+struct device *xrs_find_platform_device(const char *name)
+{
+	return bus_find_device_by_name(&platform_bus_type, NULL, name);
+}
+
+void xrs_put_device(struct device *dev)
+{
+	put_device(dev);
+}
+
+const char *xrs_dev_name(struct device *dev)
+{
+	return dev_name(dev);
+}
+
+bool xrs_dev_is_dma_coherent(struct device *dev)
+{
+	return dev_is_dma_coherent(dev);
+}
+
+u64 xrs_dev_dma_mask(struct device *dev)
+{
+	return dev->dma_mask ? *dev->dma_mask : 0;
+}
+
+u64 xrs_dev_coherent_dma_mask(struct device *dev)
+{
+	return dev->coherent_dma_mask;
+}
+
+u64 xrs_dev_min_align_mask(struct device *dev)
+{
+	return dma_get_min_align_mask(dev);
+}
+
+bool xrs_dma_kmalloc_needs_bounce(struct device *dev, size_t size,
+				  enum dma_data_direction dir)
+{
+	return dma_kmalloc_needs_bounce(dev, size, dir);
+}
+
+bool xrs_pfn_valid(unsigned long pfn)
+{
+	return pfn_valid(pfn);
+}
+
+/* Bounce copy between two ranges of local RAM (both linear-mapped on arm64). */
+void xrs_copy_phys(phys_addr_t dst, phys_addr_t src, size_t len)
+{
+	memcpy(phys_to_virt(dst), phys_to_virt(src), len);
+}
+
+/*
+ * arm64 cache maintenance by VA to the point of coherency, as arch_sync_dma_for_device
+ * and arch_sync_dma_for_cpu do (neither is exported): clean before the device reads,
+ * invalidate before the CPU reads what the device wrote.
+ */
+static void xrs_dcache_op(phys_addr_t phys, size_t size, bool clean, bool inval)
+{
+	u64 line = 4 << ((read_cpuid_cachetype() >> 16) & 0xf);
+	unsigned long start = (unsigned long)phys_to_virt(phys) & ~(line - 1);
+	unsigned long end = (unsigned long)phys_to_virt(phys) + size;
+
+	for (; start < end; start += line) {
+		if (clean && inval)
+			asm volatile("dc civac, %0" : : "r"(start) : "memory");
+		else if (clean)
+			asm volatile("dc cvac, %0" : : "r"(start) : "memory");
+		else
+			asm volatile("dc civac, %0" : : "r"(start) : "memory");
+	}
+	dsb(sy);
+}
+
+void xrs_cache_for_device(phys_addr_t phys, size_t size, enum dma_data_direction dir)
+{
+	xrs_dcache_op(phys, size, true, dir == DMA_FROM_DEVICE);
+}
+
+void xrs_cache_for_cpu(phys_addr_t phys, size_t size, enum dma_data_direction dir)
+{
+	if (dir != DMA_TO_DEVICE)
+		xrs_dcache_op(phys, size, false, true);
+}
+
+/* GNTTABOP_cache_flush on a machine address, for pages that are not local RAM. */
+int xrs_xen_cache_flush(u64 maddr, size_t size, bool clean, bool invalidate)
+{
+	struct gnttab_cache_flush cflush = { 0 };
+
+	cflush.a.dev_bus_addr = maddr & XEN_PAGE_MASK;
+	cflush.offset = xen_offset_in_page(maddr);
+	cflush.length = size;
+	cflush.op = (clean ? GNTTAB_CACHE_CLEAN : 0) | (invalidate ? GNTTAB_CACHE_INVAL : 0);
+	return HYPERVISOR_grant_table_op(GNTTABOP_cache_flush, &cflush, 1);
+}
+
+/* Xen answers -ENOSYS to GNTTABOP_cache_flush when it lacks it (arch/arm/xen/mm.c). */
+bool xrs_xen_has_cache_flush(void)
+{
+	struct gnttab_cache_flush cflush = { 0 };
+
+	if (!xen_domain())
+		return false;
+	return HYPERVISOR_grant_table_op(GNTTABOP_cache_flush, &cflush, 1) != -ENOSYS;
+}
+
+struct page *xrs_alloc_pages(gfp_t gfp, unsigned int order)
+{
+	return alloc_pages(gfp, order);
+}
+
+void xrs_free_pages(struct page *page, unsigned int order)
+{
+	__free_pages(page, order);
+}
+
+void *xrs_page_address(struct page *page)
+{
+	return page_address(page);
+}

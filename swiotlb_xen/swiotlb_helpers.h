@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared by swiotlb_helpers.c and the Rust side (ffi.rs): the ops the Rust module
+ * implements, and the C helpers it calls. */
+#ifndef XRS_SWIOTLB_HELPERS_H
+#define XRS_SWIOTLB_HELPERS_H
+
+#include <linux/types.h>
+#include <linux/dma-direction.h>
+
+struct device;
+struct page;
+
+/* Implemented in Rust (ops.rs). */
+dma_addr_t xrs_swiotlb_map_phys(struct device *dev, phys_addr_t phys, size_t size,
+				enum dma_data_direction dir, unsigned long attrs);
+void xrs_swiotlb_unmap_phys(struct device *dev, dma_addr_t dma, size_t size,
+			    enum dma_data_direction dir, unsigned long attrs);
+void xrs_swiotlb_sync_for_cpu(struct device *dev, dma_addr_t dma, size_t size,
+			      enum dma_data_direction dir);
+void xrs_swiotlb_sync_for_device(struct device *dev, dma_addr_t dma, size_t size,
+				 enum dma_data_direction dir);
+int xrs_swiotlb_dma_supported(struct device *dev, u64 mask);
+size_t xrs_swiotlb_max_mapping_size(struct device *dev);
+void *xrs_swiotlb_alloc(struct device *dev, size_t size, dma_addr_t *dma, gfp_t gfp,
+			unsigned long attrs);
+void xrs_swiotlb_free(struct device *dev, size_t size, void *vaddr, dma_addr_t dma,
+		      unsigned long attrs);
+
+/* C helpers. */
+const void *xrs_swiotlb_ops(void);
+const void *xrs_get_dma_ops(struct device *dev);
+void xrs_set_dma_ops(struct device *dev, const void *ops);
+struct device *xrs_find_platform_device(const char *name);
+void xrs_put_device(struct device *dev);
+const char *xrs_dev_name(struct device *dev);
+const char *xrs_devices_param(void);
+bool xrs_dev_is_dma_coherent(struct device *dev);
+u64 xrs_dev_dma_mask(struct device *dev);
+u64 xrs_dev_coherent_dma_mask(struct device *dev);
+u64 xrs_dev_min_align_mask(struct device *dev);
+bool xrs_dma_kmalloc_needs_bounce(struct device *dev, size_t size,
+				  enum dma_data_direction dir);
+bool xrs_pfn_valid(unsigned long pfn);
+void xrs_copy_phys(phys_addr_t dst, phys_addr_t src, size_t len);
+void xrs_cache_for_device(phys_addr_t phys, size_t size, enum dma_data_direction dir);
+void xrs_cache_for_cpu(phys_addr_t phys, size_t size, enum dma_data_direction dir);
+int xrs_xen_cache_flush(u64 maddr, size_t size, bool clean, bool invalidate);
+bool xrs_xen_has_cache_flush(void);
+struct page *xrs_alloc_pages(gfp_t gfp, unsigned int order);
+void xrs_free_pages(struct page *page, unsigned int order);
+void *xrs_page_address(struct page *page);
+
+#endif
