@@ -255,15 +255,15 @@ impl<S: Deref<Target = [Slot]> + DerefMut> Pool<S> {
         }
         let h = head as usize;
         let s = &self.slots[h];
-        (self.slot_addr(h) + s.offset as u64 == tlb.as_u64()).then_some(h)
+        (self.slot_addr(h) + u64::from(s.offset) == tlb.as_u64()).then_some(h)
     }
 
     fn bounce_at(&self, h: usize) -> Bounce {
         let s = &self.slots[h];
         Bounce {
-            tlb: PhysAddr::new(self.slot_addr(h) + s.offset as u64),
+            tlb: PhysAddr::new(self.slot_addr(h) + u64::from(s.offset)),
             orig: PhysAddr::new(s.orig),
-            size: s.size as u64,
+            size: u64::from(s.size),
             tag: s.tag,
         }
     }
@@ -289,7 +289,7 @@ impl<S: Deref<Target = [Slot]> + DerefMut> Pool<S> {
         if b.size != size {
             return Err(PoolError::NotMapped);
         }
-        let nslots = (b.size + self.slots[h].offset as u64).div_ceil(IO_TLB_SIZE) as usize;
+        let nslots = (b.size + u64::from(self.slots[h].offset)).div_ceil(IO_TLB_SIZE) as usize;
         for s in &mut self.slots[h..h + nslots] {
             // INVARIANT: the whole mapping is released at once.
             *s = Slot::FREE;

@@ -15,10 +15,14 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/platform_device.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <linux/scatterlist.h>
 #include <asm/cacheflush.h>
 #include <asm/cputype.h>
 #include <xen/interface/grant_table.h>
+#include <xen/page.h>
 #include <xen/xen.h>
 #include <asm/xen/hypercall.h>
 
@@ -33,6 +37,86 @@ const char *xrs_devices_param(void)
 	return devices;
 }
 
+/*
+ * Entry points. The Rust functions run under rcu_read_lock() so that module exit,
+ * after restoring every device's ops, can wait for callers still inside with
+ * synchronize_rcu(). Coherent allocation may sleep: it holds a module reference instead.
+ */
+static dma_addr_t xrs_map_phys(struct device *dev, phys_addr_t phys, size_t size,
+			       enum dma_data_direction dir, unsigned long attrs)
+{
+	dma_addr_t ret;
+
+	rcu_read_lock();
+	ret = xrs_swiotlb_map_phys(dev, phys, size, dir, attrs);
+	rcu_read_unlock();
+	return ret;
+}
+
+static void xrs_unmap_phys(struct device *dev, dma_addr_t dma, size_t size,
+			   enum dma_data_direction dir, unsigned long attrs)
+{
+	rcu_read_lock();
+	xrs_swiotlb_unmap_phys(dev, dma, size, dir, attrs);
+	rcu_read_unlock();
+}
+
+static void xrs_sync_for_cpu(struct device *dev, dma_addr_t dma, size_t size,
+			     enum dma_data_direction dir)
+{
+	rcu_read_lock();
+	xrs_swiotlb_sync_for_cpu(dev, dma, size, dir);
+	rcu_read_unlock();
+}
+
+static void xrs_sync_for_device(struct device *dev, dma_addr_t dma, size_t size,
+				enum dma_data_direction dir)
+{
+	rcu_read_lock();
+	xrs_swiotlb_sync_for_device(dev, dma, size, dir);
+	rcu_read_unlock();
+}
+
+static int xrs_dma_supported(struct device *dev, u64 mask)
+{
+	int ret;
+
+	rcu_read_lock();
+	ret = xrs_swiotlb_dma_supported(dev, mask);
+	rcu_read_unlock();
+	return ret;
+}
+
+static void *xrs_alloc(struct device *dev, size_t size, dma_addr_t *dma, gfp_t gfp,
+		       unsigned long attrs)
+{
+	void *ret;
+
+	if (!try_module_get(THIS_MODULE))
+		return NULL;
+	ret = xrs_swiotlb_alloc(dev, size, dma, gfp, attrs);
+	module_put(THIS_MODULE);
+	return ret;
+}
+
+static void xrs_free(struct device *dev, size_t size, void *vaddr, dma_addr_t dma,
+		     unsigned long attrs)
+{
+	/* The allocation holds a module reference: the module is alive. */
+	xrs_swiotlb_free(dev, size, vaddr, dma, attrs);
+}
+
+/* Every live mapping or allocation holds a module reference: no unload under it. */
+void xrs_mapping_get(void)
+{
+	__module_get(THIS_MODULE);
+}
+
+void xrs_mapping_put(void)
+{
+	module_put(THIS_MODULE);
+}
+
 static void xrs_unmap_sg(struct device *dev, struct scatterlist *sgl, int nents,
 			 enum dma_data_direction dir, unsigned long attrs)
 {
@@ -40,7 +124,7 @@ static void xrs_unmap_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	int i;
 
 	for_each_sg(sgl, sg, nents, i)
-		xrs_swiotlb_unmap_phys(dev, sg->dma_address, sg_dma_len(sg), dir, attrs);
+		xrs_unmap_phys(dev, sg->dma_address, sg_dma_len(sg), dir, attrs);
 }
 
 static int xrs_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
@@ -50,7 +134,7 @@ static int xrs_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	int i;
 
 	for_each_sg(sgl, sg, nents, i) {
-		sg->dma_address = xrs_swiotlb_map_phys(dev, sg_phys(sg), sg->length, dir, attrs);
+		sg->dma_address = xrs_map_phys(dev, sg_phys(sg), sg->length, dir, attrs);
 		if (sg->dma_address == DMA_MAPPING_ERROR) {
 			xrs_unmap_sg(dev, sgl, i, dir, attrs | DMA_ATTR_SKIP_CPU_SYNC);
 			sg_dma_len(sgl) = 0;
@@ -68,7 +152,7 @@ static void xrs_sync_sg_for_cpu(struct device *dev, struct scatterlist *sgl, int
 	int i;
 
 	for_each_sg(sgl, sg, nents, i)
-		xrs_swiotlb_sync_for_cpu(dev, sg->dma_address, sg->length, dir);
+		xrs_sync_for_cpu(dev, sg->dma_address, sg->length, dir);
 }
 
 static void xrs_sync_sg_for_device(struct device *dev, struct scatterlist *sgl, int nents,
@@ -78,23 +162,28 @@ static void xrs_sync_sg_for_device(struct device *dev, struct scatterlist *sgl, 
 	int i;
 
 	for_each_sg(sgl, sg, nents, i)
-		xrs_swiotlb_sync_for_device(dev, sg->dma_address, sg->length, dir);
+		xrs_sync_for_device(dev, sg->dma_address, sg->length, dir);
 }
 
 static const struct dma_map_ops xrs_ops = {
-	.alloc = xrs_swiotlb_alloc,
-	.free = xrs_swiotlb_free,
-	.map_phys = xrs_swiotlb_map_phys,
-	.unmap_phys = xrs_swiotlb_unmap_phys,
+	.alloc = xrs_alloc,
+	.free = xrs_free,
+	.map_phys = xrs_map_phys,
+	.unmap_phys = xrs_unmap_phys,
 	.map_sg = xrs_map_sg,
 	.unmap_sg = xrs_unmap_sg,
-	.sync_single_for_cpu = xrs_swiotlb_sync_for_cpu,
-	.sync_single_for_device = xrs_swiotlb_sync_for_device,
+	.sync_single_for_cpu = xrs_sync_for_cpu,
+	.sync_single_for_device = xrs_sync_for_device,
 	.sync_sg_for_cpu = xrs_sync_sg_for_cpu,
 	.sync_sg_for_device = xrs_sync_sg_for_device,
-	.dma_supported = xrs_swiotlb_dma_supported,
+	.dma_supported = xrs_dma_supported,
 	.max_mapping_size = xrs_swiotlb_max_mapping_size,
 };
+
+void xrs_synchronize_rcu(void)
+{
+	synchronize_rcu();
+}
 
 const void *xrs_swiotlb_ops(void)
 {
@@ -170,16 +259,15 @@ void xrs_copy_phys(phys_addr_t dst, phys_addr_t src, size_t len)
  * and arch_sync_dma_for_cpu do (neither is exported): clean before the device reads,
  * invalidate before the CPU reads what the device wrote.
  */
-static void xrs_dcache_op(phys_addr_t phys, size_t size, bool clean, bool inval)
+static void xrs_dcache_op(phys_addr_t phys, size_t size, bool clean_only)
 {
 	u64 line = 4 << ((read_cpuid_cachetype() >> 16) & 0xf);
 	unsigned long start = (unsigned long)phys_to_virt(phys) & ~(line - 1);
 	unsigned long end = (unsigned long)phys_to_virt(phys) + size;
 
+	/* Clean+invalidate stands in for invalidate: it never drops a dirty neighbour. */
 	for (; start < end; start += line) {
-		if (clean && inval)
-			asm volatile("dc civac, %0" : : "r"(start) : "memory");
-		else if (clean)
+		if (clean_only)
 			asm volatile("dc cvac, %0" : : "r"(start) : "memory");
 		else
 			asm volatile("dc civac, %0" : : "r"(start) : "memory");
@@ -189,13 +277,13 @@ static void xrs_dcache_op(phys_addr_t phys, size_t size, bool clean, bool inval)
 
 void xrs_cache_for_device(phys_addr_t phys, size_t size, enum dma_data_direction dir)
 {
-	xrs_dcache_op(phys, size, true, dir == DMA_FROM_DEVICE);
+	xrs_dcache_op(phys, size, dir != DMA_FROM_DEVICE);
 }
 
 void xrs_cache_for_cpu(phys_addr_t phys, size_t size, enum dma_data_direction dir)
 {
 	if (dir != DMA_TO_DEVICE)
-		xrs_dcache_op(phys, size, false, true);
+		xrs_dcache_op(phys, size, false);
 }
 
 /* GNTTABOP_cache_flush on a machine address, for pages that are not local RAM. */
@@ -210,14 +298,17 @@ int xrs_xen_cache_flush(u64 maddr, size_t size, bool clean, bool invalidate)
 	return HYPERVISOR_grant_table_op(GNTTABOP_cache_flush, &cflush, 1);
 }
 
-/* Xen answers -ENOSYS to GNTTABOP_cache_flush when it lacks it (arch/arm/xen/mm.c). */
+/* Xen's own ENOSYS (xen/include/public/errno.h): the hypervisor lacks the operation. */
+#define XRS_XEN_ENOSYS 38
+
+/* Whether Xen implements GNTTABOP_cache_flush, probed as arch/arm/xen/mm.c does. */
 bool xrs_xen_has_cache_flush(void)
 {
 	struct gnttab_cache_flush cflush = { 0 };
 
 	if (!xen_domain())
 		return false;
-	return HYPERVISOR_grant_table_op(GNTTABOP_cache_flush, &cflush, 1) != -ENOSYS;
+	return HYPERVISOR_grant_table_op(GNTTABOP_cache_flush, &cflush, 1) != -XRS_XEN_ENOSYS;
 }
 
 struct page *xrs_alloc_pages(gfp_t gfp, unsigned int order)
@@ -233,4 +324,33 @@ void xrs_free_pages(struct page *page, unsigned int order)
 void *xrs_page_address(struct page *page)
 {
 	return page_address(page);
+}
+
+struct page *xrs_alloc_pages_dma(unsigned int order)
+{
+	return alloc_pages(GFP_KERNEL | GFP_DMA | __GFP_NOWARN, order);
+}
+
+/* An uncached kernel mapping of 1 << order pages, for non-coherent devices. */
+void *xrs_remap_uncached(struct page *page, unsigned int order)
+{
+	unsigned int i, count = 1U << order;
+	struct page **pages;
+	void *vaddr;
+
+	pages = kmalloc_array(count, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return NULL;
+	for (i = 0; i < count; i++)
+		pages[i] = page + i;
+	vaddr = vmap(pages, count, VM_MAP, pgprot_dmacoherent(PAGE_KERNEL));
+	kfree(pages);
+	if (vaddr)
+		xrs_dcache_op(page_to_phys(page), PAGE_SIZE << order, false);
+	return vaddr;
+}
+
+void *xrs_phys_to_virt(phys_addr_t phys)
+{
+	return phys_to_virt(phys);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Shared by swiotlb_helpers.c and the Rust side (ffi.rs): the ops the Rust module
- * implements, and the C helpers it calls. */
+/*
+ * Shared by swiotlb_helpers.c and the Rust side (ffi.rs): the ops the Rust module
+ * implements, and the C helpers it calls.
+ */
 #ifndef XRS_SWIOTLB_HELPERS_H
 #define XRS_SWIOTLB_HELPERS_H
 
@@ -49,5 +51,11 @@ bool xrs_xen_has_cache_flush(void);
 struct page *xrs_alloc_pages(gfp_t gfp, unsigned int order);
 void xrs_free_pages(struct page *page, unsigned int order);
 void *xrs_page_address(struct page *page);
+struct page *xrs_alloc_pages_dma(unsigned int order);
+void *xrs_remap_uncached(struct page *page, unsigned int order);
+void *xrs_phys_to_virt(phys_addr_t phys);
+void xrs_mapping_get(void);
+void xrs_mapping_put(void);
+void xrs_synchronize_rcu(void);
 
 #endif

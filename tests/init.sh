@@ -30,8 +30,10 @@ fi
 echo "XRS: up: Linux $(uname -r) $(uname -m), $where"
 
 for m in /lib/modules/xrs/*.ko; do
-	echo "XRS: insmod $(basename "$m")"
-	insmod "$m" || echo "XRS: insmod $(basename "$m") failed"
+	name=$(basename "$m" .ko)
+	args=$(awk -v m="$name" '$1 == m { $1 = ""; print }' /etc/xrs-module-args 2>/dev/null)
+	echo "XRS: insmod $name.ko$args"
+	insmod "$m" $args || echo "XRS: insmod $name.ko failed"
 done
 echo "XRS: modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 

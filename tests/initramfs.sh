@@ -22,6 +22,7 @@ ln -s usr/lib "$stage/lib"
 ln -s usr/bin "$stage/bin"
 ln -s usr/sbin "$stage/sbin"
 install -m 0755 "$here/init.sh" "$stage/init"
+grep -v '^#' "$here/config/module-args" >"$stage/etc/xrs-module-args"
 cp "$root/usr/bin/busybox" "$stage/usr/bin/busybox"
 for m in "$@"; do
 	cp "$m" "$stage/usr/lib/modules/xrs/"

@@ -45,7 +45,7 @@ def main() -> int:
     if not any(l.startswith("XRS: done") for l in lines):
         problems.append("the init script did not finish (crash or time-out?)")
     for l in lines:
-        if re.match(r"XRS: insmod .* failed", l):
+        if re.match(r"XRS: insmod \S+ failed", l):
             problems.append(l)
 
     suites = {}

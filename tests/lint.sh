@@ -29,9 +29,14 @@ if echo "$log" | grep -qE '^(warning|error)'; then echo "$log"; bad=1; fi
 
 step "checkpatch --strict"
 mapfile -t files < <(git ls-files '*.rs' '*.c' '*.h')
-for f in "${files[@]}"; do
-	"$KSRC/scripts/checkpatch.pl" --no-tree --terse --strict -f "$f" | grep -vE '^total: 0 errors, 0 warnings, 0 checks' || true
-done | tee /dev/stderr | grep -q . && bad=1
+cp_out=$(for f in "${files[@]}"; do
+	"$KSRC/scripts/checkpatch.pl" --no-tree --terse --strict -f "$f" |
+		grep -vE '^total: 0 errors, 0 warnings, 0 checks' || true
+done)
+if [ -n "$cp_out" ]; then
+	echo "$cp_out"
+	bad=1
+fi
 
 [ $bad = 0 ] && step "lint clean"
 exit $bad

@@ -180,7 +180,9 @@ proptest! {
         let mut live: Vec<(xen_swiotlb::pool::Bounce, u64, u64)> = Vec::new();
         for op in ops {
             match op {
-                Op::Map { orig, size, min_align } => match pool.alloc(p(orig), size, min_align, 0, 0) {
+                Op::Map { orig, size, min_align } => match pool.alloc(
+                    p(orig), size, min_align, 0, 0,
+                ) {
                     Ok(b) => {
                         prop_assert!(pool.contains(b.tlb));
                         prop_assert_eq!(b.tlb.as_u64() & min_align, orig & min_align);

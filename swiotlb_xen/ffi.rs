@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The C helpers of `swiotlb_helpers.c`.
+//!
+//! C header: `swiotlb_xen/swiotlb_helpers.h`.
+
+use kernel::bindings;
+use kernel::ffi::{
+    c_char,  //
+    c_int,   //
+    c_uint,  //
+    c_ulong, //
+    c_void,  //
+};
+
+#[expect(
+    improper_ctypes,
+    reason = "bindgen's struct device has zero-sized members; only pointers cross over"
+)]
+extern "C" {
+    /// Our `struct dma_map_ops`.
+    pub fn xrs_swiotlb_ops() -> *const c_void;
+    /// `dev->dma_ops`.
+    pub fn xrs_get_dma_ops(dev: *mut bindings::device) -> *const c_void;
+    /// `set_dma_ops()`, and clears `dma_skip_sync` so that our sync callbacks run.
+    pub fn xrs_set_dma_ops(dev: *mut bindings::device, ops: *const c_void);
+    /// A referenced platform device by name, or NULL.
+    pub fn xrs_find_platform_device(name: *const c_char) -> *mut bindings::device;
+    /// `put_device()`.
+    pub fn xrs_put_device(dev: *mut bindings::device);
+    /// `dev_name()`.
+    pub fn xrs_dev_name(dev: *mut bindings::device) -> *const c_char;
+    /// The `devices` module parameter.
+    pub fn xrs_devices_param() -> *const c_char;
+    /// `dev_is_dma_coherent()`.
+    pub fn xrs_dev_is_dma_coherent(dev: *mut bindings::device) -> bool;
+    /// `*dev->dma_mask`, 0 without one.
+    pub fn xrs_dev_dma_mask(dev: *mut bindings::device) -> u64;
+    /// `dev->coherent_dma_mask`.
+    pub fn xrs_dev_coherent_dma_mask(dev: *mut bindings::device) -> u64;
+    /// `dma_get_min_align_mask()`.
+    pub fn xrs_dev_min_align_mask(dev: *mut bindings::device) -> u64;
+    /// `dma_kmalloc_needs_bounce()`.
+    pub fn xrs_dma_kmalloc_needs_bounce(
+        dev: *mut bindings::device,
+        size: usize,
+        dir: c_uint,
+    ) -> bool;
+    /// `pfn_valid()`.
+    pub fn xrs_pfn_valid(pfn: c_ulong) -> bool;
+    /// `memcpy` between two ranges of local, linear-mapped RAM.
+    pub fn xrs_copy_phys(dst: u64, src: u64, len: usize);
+    /// Cache maintenance before the device accesses local RAM.
+    pub fn xrs_cache_for_device(phys: u64, size: usize, dir: c_uint);
+    /// Cache maintenance before the CPU reads what the device wrote to local RAM.
+    pub fn xrs_cache_for_cpu(phys: u64, size: usize, dir: c_uint);
+    /// `GNTTABOP_cache_flush` on a machine address.
+    pub fn xrs_xen_cache_flush(maddr: u64, size: usize, clean: bool, invalidate: bool) -> c_int;
+    /// Whether Xen implements `GNTTABOP_cache_flush`.
+    pub fn xrs_xen_has_cache_flush() -> bool;
+    /// `alloc_pages(gfp, order)`.
+    pub fn xrs_alloc_pages(gfp: bindings::gfp_t, order: c_uint) -> *mut bindings::page;
+    /// `alloc_pages(GFP_KERNEL | GFP_DMA | __GFP_NOWARN, order)`.
+    pub fn xrs_alloc_pages_dma(order: c_uint) -> *mut bindings::page;
+    /// `__free_pages()`.
+    pub fn xrs_free_pages(page: *mut bindings::page, order: c_uint);
+    /// `page_address()`.
+    pub fn xrs_page_address(page: *mut bindings::page) -> *mut c_void;
+    /// An uncached `vmap` of `1 << order` pages, the linear alias flushed.
+    pub fn xrs_remap_uncached(page: *mut bindings::page, order: c_uint) -> *mut c_void;
+    /// `phys_to_virt()`.
+    pub fn xrs_phys_to_virt(phys: u64) -> *mut c_void;
+    /// Takes a module reference for a live mapping.
+    pub fn xrs_mapping_get();
+    /// Drops a live mapping's module reference.
+    pub fn xrs_mapping_put();
+    /// `synchronize_rcu()`.
+    pub fn xrs_synchronize_rcu();
+}

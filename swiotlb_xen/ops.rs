@@ -1,0 +1,681 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The DMA operations of the Rust xen-swiotlb.
+//!
+//! Every handle given to a device is a [`DmaAddr`] produced from a [`PhysAddr`] by the p2m
+//! and the device's `dma-ranges` ([`xen::phys_to_dma`]); every handle received goes back
+//! through [`xen::dma_to_phys`] before any pool lookup or cache maintenance. Mappings the
+//! device cannot take in place are copied through the module's own bounce pool.
+//!
+//! Deliberate differences from drivers/xen/swiotlb-xen.c, all failing the one call
+//! instead of the machine: `DMA_NONE` and unknown directions get `DMA_MAPPING_ERROR`
+//! (C: `BUG_ON`); an unmap or sync of a bounced handle that is not a live mapping, or
+//! with another size or direction than mapped, is refused and counted (C corrupts or
+//! trusts); a bounce for a mapping with `DMA_ATTR_REQUIRE_COHERENT` is refused.
+
+use core::ptr;
+use core::sync::atomic::{
+    AtomicPtr, //
+    AtomicU64, //
+    Ordering,  //
+};
+
+use kernel::bindings;
+use kernel::ffi::{
+    c_uint,  //
+    c_ulong, //
+    c_void,  //
+};
+use kernel::prelude::*;
+use kernel::sync::{
+    new_spinlock_irq, //
+    SpinLockIrq,      //
+};
+
+use crate::dma::addr::{
+    DmaAddr,  //
+    PhysAddr, //
+};
+use crate::dma::glue::device::DeviceRanges;
+use crate::dma::glue::p2m::KernelP2m;
+use crate::dma::ranges::DmaLimit;
+use crate::dma::xen;
+use crate::ffi;
+use crate::memory::PoolMemory;
+use crate::swiotlb::decide::{
+    self,         //
+    BounceReason, //
+    MapPlan,      //
+    Policy,       //
+};
+use crate::swiotlb::pool::{
+    Bounce,           //
+    Pool,             //
+    Slot,             //
+    MAX_MAPPING_SIZE, //
+};
+
+/// A DMA direction the operations accept.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub enum Direction {
+    /// `DMA_BIDIRECTIONAL`.
+    Bidirectional = 0,
+    /// `DMA_TO_DEVICE`.
+    ToDevice = 1,
+    /// `DMA_FROM_DEVICE`.
+    FromDevice = 2,
+}
+
+impl Direction {
+    fn from_raw(dir: bindings::dma_data_direction) -> Option<Self> {
+        match dir {
+            bindings::dma_data_direction::DMA_BIDIRECTIONAL => Some(Self::Bidirectional),
+            bindings::dma_data_direction::DMA_TO_DEVICE => Some(Self::ToDevice),
+            bindings::dma_data_direction::DMA_FROM_DEVICE => Some(Self::FromDevice),
+            _ => None,
+        }
+    }
+
+    fn raw(self) -> c_uint {
+        self as c_uint
+    }
+
+    /// Whether the device writes: data must come back to the CPU.
+    fn device_writes(self) -> bool {
+        self != Self::ToDevice
+    }
+
+    /// Whether the device reads: data must go to the device.
+    fn device_reads(self) -> bool {
+        self != Self::FromDevice
+    }
+}
+
+/// Counters shown in debugfs.
+#[derive(Default)]
+pub struct Stats {
+    /// Mappings given to a device in place.
+    pub direct: AtomicU64,
+    /// Mappings bounced, by [`BounceReason`] (forced, unreachable, straddles, foreign,
+    /// small kmalloc).
+    pub bounced: [AtomicU64; 5],
+    /// Bytes copied into or out of the pool.
+    pub bounced_bytes: AtomicU64,
+    /// Calls refused: bad direction, untranslatable handle, exhausted pool, unknown or
+    /// mismatched unmap.
+    pub failures: AtomicU64,
+    /// Coherent allocations handed out and not yet freed.
+    pub coherent: AtomicU64,
+}
+
+fn reason_index(r: BounceReason) -> usize {
+    match r {
+        BounceReason::Forced => 0,
+        BounceReason::Unreachable => 1,
+        BounceReason::Straddles => 2,
+        BounceReason::Foreign => 3,
+        BounceReason::SmallKmalloc => 4,
+    }
+}
+
+/// What the operations need to know about the device of a call.
+pub struct Target {
+    dev: *mut bindings::device,
+    ranges: DeviceRanges,
+    limit: DmaLimit,
+    coherent: bool,
+}
+
+impl Target {
+    /// Reads the DMA configuration of `dev`.
+    ///
+    /// # Safety
+    ///
+    /// `dev` is a live device whose DMA configuration is settled (it is being given DMA
+    /// calls, so a driver is bound, or a test configured it).
+    pub unsafe fn new(dev: *mut bindings::device) -> Result<Self> {
+        // SAFETY: per this function's requirements.
+        let ranges = unsafe { DeviceRanges::from_raw(dev) }?;
+        // SAFETY: `dev` is live.
+        let (mask, bus_limit, coherent) = unsafe {
+            (
+                ffi::xrs_dev_dma_mask(dev),
+                crate::dma::glue::ffi::xrs_kernel_bus_dma_limit(dev),
+                ffi::xrs_dev_is_dma_coherent(dev),
+            )
+        };
+        Ok(Self {
+            dev,
+            ranges,
+            limit: DmaLimit { mask, bus_limit },
+            coherent,
+        })
+    }
+
+    fn with_mask(&self, mask: u64) -> DmaLimit {
+        DmaLimit { mask, ..self.limit }
+    }
+}
+
+/// The module's instance: the bounce pool and its counters.
+#[pin_data]
+pub struct Swiotlb {
+    #[pin]
+    pool: SpinLockIrq<Pool<KVec<Slot>>>,
+    memory: PoolMemory,
+    cflush: bool,
+    force: bool,
+    /// The counters.
+    pub stats: Stats,
+}
+
+/// The instance the C entry points use; null when the module is not serving.
+static INSTANCE: AtomicPtr<Swiotlb> = AtomicPtr::new(ptr::null_mut());
+
+impl Swiotlb {
+    /// A pool over `memory`; `force` bounces every mapping.
+    pub fn new(memory: PoolMemory, force: bool) -> Result<impl PinInit<Self, Error>> {
+        let nslots = memory.slots();
+        let mut slots = KVec::with_capacity(nslots, GFP_KERNEL)?;
+        for _ in 0..nslots {
+            slots.push(Slot::FREE, GFP_KERNEL)?;
+        }
+        let pool =
+            Pool::new(memory.base(), kernel::page::PAGE_SIZE as u64, slots).map_err(|_| EINVAL)?;
+        // SAFETY: a probing hypercall with a zeroed argument.
+        let cflush = unsafe { ffi::xrs_xen_has_cache_flush() };
+        Ok(try_pin_init!(Self {
+            pool <- new_spinlock_irq!(pool, "xen_swiotlb_rs_pool"),
+            memory,
+            cflush,
+            force,
+            stats: Stats::default(),
+        }))
+    }
+
+    /// Makes `this` the instance behind the ops table.
+    ///
+    /// # Safety
+    ///
+    /// `this` stays valid until [`Self::unpublish`] has returned.
+    pub unsafe fn publish(this: &Self) {
+        INSTANCE.store(ptr::from_ref(this).cast_mut(), Ordering::Release);
+    }
+
+    /// Stops serving: after this returns no entry point uses the instance. The caller
+    /// must have restored every attached device's ops first.
+    pub fn unpublish() {
+        INSTANCE.store(ptr::null_mut(), Ordering::Release);
+        // SAFETY: waits for entry points that loaded the pointer (they run under RCU).
+        unsafe { ffi::xrs_synchronize_rcu() };
+    }
+
+    fn get<'a>() -> Option<&'a Self> {
+        let p = INSTANCE.load(Ordering::Acquire);
+        // SAFETY: a published instance is valid until `unpublish` returns, which waits for
+        // every caller (they run under RCU, or hold a module reference).
+        unsafe { p.as_ref() }
+    }
+
+    /// First and last byte of the pool.
+    pub fn pool_range(&self) -> (PhysAddr, u64) {
+        (self.memory.base(), self.memory.bytes())
+    }
+
+    /// The pool's counters.
+    pub fn pool_stats(&self) -> crate::swiotlb::pool::PoolStats {
+        self.pool.lock().stats()
+    }
+
+    fn fail(&self) {
+        self.stats.failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Cache maintenance before the device touches `[phys, phys + size)`.
+    fn sync_for_device_cache(&self, t: &Target, phys: PhysAddr, size: u64, dir: Direction) {
+        if t.coherent {
+            return;
+        }
+        let Some(maddr) = xen::phys_to_machine(&KernelP2m, phys) else {
+            return;
+        };
+        // SAFETY: a query.
+        if unsafe { ffi::xrs_pfn_valid(maddr.bfn().as_u64() as c_ulong) } {
+            // SAFETY: `phys` is local, linear-mapped RAM covered by the mapping.
+            unsafe { ffi::xrs_cache_for_device(phys.as_u64(), size as usize, dir.raw()) };
+        } else {
+            // A foreign page: Xen maintains the caches of the machine address.
+            // SAFETY: a hypercall on a machine address range the caller maps.
+            let _ = unsafe {
+                ffi::xrs_xen_cache_flush(maddr.as_u64(), size as usize, true, !dir.device_reads())
+            };
+        }
+    }
+
+    /// Cache maintenance before the CPU reads what the device wrote.
+    fn sync_for_cpu_cache(&self, t: &Target, phys: PhysAddr, size: u64, dir: Direction) {
+        if t.coherent || !dir.device_writes() {
+            return;
+        }
+        let Some(maddr) = xen::phys_to_machine(&KernelP2m, phys) else {
+            return;
+        };
+        // SAFETY: a query.
+        if unsafe { ffi::xrs_pfn_valid(maddr.bfn().as_u64() as c_ulong) } {
+            // SAFETY: `phys` is local, linear-mapped RAM covered by the mapping.
+            unsafe { ffi::xrs_cache_for_cpu(phys.as_u64(), size as usize, dir.raw()) };
+        } else {
+            // SAFETY: as in `sync_for_device_cache`.
+            let _ = unsafe { ffi::xrs_xen_cache_flush(maddr.as_u64(), size as usize, false, true) };
+        }
+    }
+
+    fn copy(&self, dst: PhysAddr, src: PhysAddr, size: u64) {
+        // SAFETY: both ranges are local RAM of a live mapping: the original buffer, which
+        // the caller owns for the mapping's lifetime, and our pool slots.
+        unsafe { ffi::xrs_copy_phys(dst.as_u64(), src.as_u64(), size as usize) };
+        self.stats.bounced_bytes.fetch_add(size, Ordering::Relaxed);
+    }
+
+    /// `map_phys`: the bus address for `[phys, phys + size)`.
+    pub fn map(
+        &self,
+        t: &Target,
+        phys: PhysAddr,
+        size: u64,
+        dir: Direction,
+        attrs: c_ulong,
+    ) -> Result<DmaAddr> {
+        if attrs & bindings::DMA_ATTR_MMIO as c_ulong != 0 {
+            // MMIO is not RAM: no p2m, no bounce; the address must be reachable as is.
+            let dma = DmaAddr::new(phys.as_u64());
+            return if t.limit.reachable(dma, size) {
+                Ok(dma)
+            } else {
+                Err(EIO)
+            };
+        }
+        // SAFETY: `t.dev` is live.
+        let small_kmalloc =
+            unsafe { ffi::xrs_dma_kmalloc_needs_bounce(t.dev, size as usize, dir.raw()) };
+        let policy = Policy {
+            force: self.force,
+            foreign_needs_bounce: !self.cflush && !t.coherent,
+            small_kmalloc,
+        };
+        let map = t.ranges.map();
+        let skip_sync = attrs & bindings::DMA_ATTR_SKIP_CPU_SYNC as c_ulong != 0;
+        match decide::plan(&KernelP2m, &map, &t.limit, phys, size, &policy) {
+            MapPlan::Direct(dma) => {
+                if !skip_sync {
+                    self.sync_for_device_cache(t, phys, size, dir);
+                }
+                self.stats.direct.fetch_add(1, Ordering::Relaxed);
+                Ok(dma)
+            }
+            MapPlan::Bounce(reason) => {
+                if attrs & bindings::DMA_ATTR_REQUIRE_COHERENT as c_ulong != 0 {
+                    return Err(EIO);
+                }
+                // SAFETY: `t.dev` is live.
+                let min_align = unsafe { ffi::xrs_dev_min_align_mask(t.dev) };
+                let b = self
+                    .pool
+                    .lock()
+                    .alloc(phys, size, min_align, 0, dir as u8)
+                    .map_err(|_| ENOMEM)?;
+                let dma = xen::phys_to_machine(&KernelP2m, b.tlb)
+                    .and_then(|m| map.machine_range_to_dma(m, size).ok())
+                    .filter(|&d| t.limit.reachable(d, size));
+                let Some(dma) = dma else {
+                    // The pool is out of this device's reach: attaching should have
+                    // refused it.
+                    let _ = self.pool.lock().free(b.tlb, size);
+                    return Err(EIO);
+                };
+                // Always fill the bounce buffer: a device that writes only part of it
+                // must not expose stale pool data to the CPU.
+                self.copy(b.tlb, phys, size);
+                if !skip_sync {
+                    self.sync_for_device_cache(t, b.tlb, size, dir);
+                }
+                self.stats.bounced[reason_index(reason)].fetch_add(1, Ordering::Relaxed);
+                Ok(dma)
+            }
+        }
+    }
+
+    /// The physical address behind a handle of `t`, with the whole range translated.
+    fn handle_to_phys(&self, t: &Target, dma: DmaAddr, size: u64) -> Result<PhysAddr> {
+        let maddr = t
+            .ranges
+            .map()
+            .dma_range_to_machine(dma, size.max(1))
+            .map_err(|_| EINVAL)?;
+        xen::machine_to_phys(&KernelP2m, maddr).ok_or(EINVAL)
+    }
+
+    /// `unmap_phys`.
+    pub fn unmap(
+        &self,
+        t: &Target,
+        dma: DmaAddr,
+        size: u64,
+        dir: Direction,
+        attrs: c_ulong,
+    ) -> Result {
+        let phys = self.handle_to_phys(t, dma, size)?;
+        let skip_sync = attrs & bindings::DMA_ATTR_SKIP_CPU_SYNC as c_ulong != 0;
+        if !self.memory.contains(phys) {
+            if !skip_sync {
+                self.sync_for_cpu_cache(t, phys, size, dir);
+            }
+            return Ok(());
+        }
+        let b = {
+            let mut pool = self.pool.lock();
+            let b = pool.find(phys).ok_or(EINVAL)?;
+            if b.tlb != phys || b.size != size || b.tag != dir as u8 {
+                return Err(EINVAL);
+            }
+            pool.free(phys, size).map_err(|_| EINVAL)?
+        };
+        if !skip_sync {
+            self.sync_for_cpu_cache(t, b.tlb, size, dir);
+        }
+        if dir.device_writes() {
+            self.copy(b.orig, b.tlb, size);
+        }
+        Ok(())
+    }
+
+    /// The bounce mapping holding `[phys, phys + size)`, if `phys` is in the pool.
+    fn bounce_of(&self, phys: PhysAddr, size: u64) -> Result<Option<(Bounce, u64)>> {
+        if !self.memory.contains(phys) {
+            return Ok(None);
+        }
+        let b = self.pool.lock().find(phys).ok_or(EINVAL)?;
+        let off = phys.as_u64() - b.tlb.as_u64();
+        if size > b.size - off {
+            return Err(EINVAL);
+        }
+        Ok(Some((b, off)))
+    }
+
+    /// `sync_single_for_cpu`.
+    pub fn sync_for_cpu(&self, t: &Target, dma: DmaAddr, size: u64, dir: Direction) -> Result {
+        let phys = self.handle_to_phys(t, dma, size)?;
+        let bounce = self.bounce_of(phys, size)?;
+        self.sync_for_cpu_cache(t, phys, size, dir);
+        if let Some((b, off)) = bounce {
+            if dir.device_writes() {
+                self.copy(PhysAddr::new(b.orig.as_u64() + off), phys, size);
+            }
+        }
+        Ok(())
+    }
+
+    /// `sync_single_for_device`.
+    pub fn sync_for_device(&self, t: &Target, dma: DmaAddr, size: u64, dir: Direction) -> Result {
+        let phys = self.handle_to_phys(t, dma, size)?;
+        if let Some((b, off)) = self.bounce_of(phys, size)? {
+            if dir.device_reads() {
+                self.copy(phys, PhysAddr::new(b.orig.as_u64() + off), size);
+            }
+        }
+        self.sync_for_device_cache(t, phys, size, dir);
+        Ok(())
+    }
+
+    /// Whether a device on `t`'s bus with DMA mask `mask` reaches the whole pool.
+    pub fn reaches_pool(&self, t: &Target, mask: u64) -> bool {
+        let (base, bytes) = self.pool_range();
+        let limit = t.with_mask(mask);
+        xen::phys_to_machine(&KernelP2m, base)
+            .and_then(|m| t.ranges.map().machine_range_to_dma(m, bytes).ok())
+            .is_some_and(|d| limit.reachable(d, bytes))
+    }
+
+    /// `alloc`: a coherent buffer the device reaches, zeroed.
+    pub fn alloc(
+        &self,
+        t: &Target,
+        size: u64,
+        gfp: bindings::gfp_t,
+    ) -> Result<(*mut c_void, DmaAddr)> {
+        let order = crate::dma::addr::get_order::<{ kernel::page::PAGE_SHIFT as u32 }>(size);
+        let limit = t.with_mask(
+            // SAFETY: `t.dev` is live.
+            unsafe { ffi::xrs_dev_coherent_dma_mask(t.dev) },
+        );
+        let map = t.ranges.map();
+        let bytes = (kernel::page::PAGE_SIZE as u64) << order;
+        for attempt in 0..2 {
+            // SAFETY: plain page allocation; the second attempt asks ZONE_DMA, which the
+            // kernel sizes for the most limited device of the platform.
+            let page = unsafe {
+                if attempt == 0 {
+                    ffi::xrs_alloc_pages(gfp | bindings::__GFP_ZERO, order)
+                } else {
+                    ffi::xrs_alloc_pages_dma(order)
+                }
+            };
+            if page.is_null() {
+                continue;
+            }
+            // SAFETY: `page` is a live allocation of `1 << order` pages.
+            let phys = PhysAddr::new(unsafe { crate::dma::glue::ffi::xrs_page_to_phys(page) });
+            let ok =
+                match decide::plan(&KernelP2m, &map, &limit, phys, bytes, &Policy::default()) {
+                    MapPlan::Direct(dma) => Some(dma),
+                    MapPlan::Bounce(_) => None,
+                }
+                .filter(|_| {
+                    !xen::range_requires_alignment::<{ kernel::page::PAGE_SHIFT as u32 }>(
+                        &KernelP2m, phys, bytes,
+                    )
+                });
+            let Some(dma) = ok else {
+                // SAFETY: we own the allocation.
+                unsafe { ffi::xrs_free_pages(page, order) };
+                continue;
+            };
+            // SAFETY: `page` is ours; a non-coherent device gets an uncached alias.
+            let vaddr = unsafe {
+                if t.coherent {
+                    ffi::xrs_page_address(page)
+                } else {
+                    ffi::xrs_remap_uncached(page, order)
+                }
+            };
+            if vaddr.is_null() {
+                // SAFETY: we own the allocation.
+                unsafe { ffi::xrs_free_pages(page, order) };
+                return Err(ENOMEM);
+            }
+            if attempt == 1 {
+                // ZONE_DMA pages were not asked to be zeroed.
+                // SAFETY: `vaddr` maps `bytes` bytes we own.
+                unsafe { ptr::write_bytes(vaddr.cast::<u8>(), 0, bytes as usize) };
+            }
+            self.stats.coherent.fetch_add(1, Ordering::Relaxed);
+            return Ok((vaddr, dma));
+        }
+        Err(ENOMEM)
+    }
+
+    /// `free`: finds the pages of `vaddr`, linear or remapped, and releases them.
+    ///
+    /// # Safety
+    ///
+    /// `vaddr` and `dma` were returned together by [`Self::alloc`] for `size` bytes and
+    /// are not used after this call.
+    pub unsafe fn free(&self, t: &Target, size: u64, vaddr: *mut c_void, dma: DmaAddr) -> Result {
+        let order = crate::dma::addr::get_order::<{ kernel::page::PAGE_SHIFT as u32 }>(size);
+        // The Raspberry Pi 4 bug: virt_to_page() of a remapped buffer names the wrong page.
+        let pfn = crate::dma::glue::virt::virt_to_pfn(vaddr).map_err(|_| EINVAL)?;
+        let phys = pfn.phys().ok_or(EINVAL)?;
+        if xen::phys_to_dma(&KernelP2m, &t.ranges.map(), phys) != Ok(dma) {
+            return Err(EINVAL);
+        }
+        let layout = crate::dma::glue::virt::layout();
+        if layout.classify(vaddr as usize) == Some(crate::dma::virt::VirtKind::Vmalloc) {
+            // SAFETY: `vaddr` came from our uncached vmap of these pages.
+            unsafe { crate::dma::glue::ffi::xrs_vunmap(vaddr) };
+        }
+        // SAFETY: the pages were allocated by `alloc` with this order.
+        unsafe {
+            ffi::xrs_free_pages(
+                crate::dma::glue::ffi::xrs_pfn_to_page(pfn.as_u64() as c_ulong),
+                order,
+            )
+        };
+        self.stats.coherent.fetch_sub(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Runs `f` with the instance and the device of a C call; counts a failure on error.
+fn with<R>(
+    dev: *mut bindings::device,
+    f: impl FnOnce(&Swiotlb, &Target) -> Result<R>,
+) -> Result<R> {
+    let s = Swiotlb::get().ok_or(ENODEV)?;
+    // SAFETY: the kernel calls DMA ops only for a device whose DMA is configured.
+    let r = unsafe { Target::new(dev) }.and_then(|t| f(s, &t));
+    if r.is_err() {
+        s.fail();
+    }
+    r
+}
+
+/// C entry: `map_phys`.
+#[no_mangle]
+pub extern "C" fn xrs_swiotlb_map_phys(
+    dev: *mut bindings::device,
+    phys: u64,
+    size: usize,
+    dir: bindings::dma_data_direction,
+    attrs: c_ulong,
+) -> u64 {
+    let r = with(dev, |s, t| {
+        let dir = Direction::from_raw(dir).ok_or(EINVAL)?;
+        s.map(t, PhysAddr::new(phys), size as u64, dir, attrs)
+    });
+    match r {
+        Ok(dma) => {
+            // SAFETY: called from an entry point, so the module is alive.
+            unsafe { ffi::xrs_mapping_get() };
+            dma.as_u64()
+        }
+        Err(_) => DmaAddr::MAPPING_ERROR.as_u64(),
+    }
+}
+
+/// C entry: `unmap_phys`.
+#[no_mangle]
+pub extern "C" fn xrs_swiotlb_unmap_phys(
+    dev: *mut bindings::device,
+    dma: u64,
+    size: usize,
+    dir: bindings::dma_data_direction,
+    attrs: c_ulong,
+) {
+    let r = with(dev, |s, t| {
+        let dir = Direction::from_raw(dir).ok_or(EINVAL)?;
+        s.unmap(t, DmaAddr::new(dma), size as u64, dir, attrs)
+    });
+    if r.is_ok() {
+        // SAFETY: drops the reference the mapping took.
+        unsafe { ffi::xrs_mapping_put() };
+    }
+}
+
+/// C entry: `sync_single_for_cpu`.
+#[no_mangle]
+pub extern "C" fn xrs_swiotlb_sync_for_cpu(
+    dev: *mut bindings::device,
+    dma: u64,
+    size: usize,
+    dir: bindings::dma_data_direction,
+) {
+    let _ = with(dev, |s, t| {
+        let dir = Direction::from_raw(dir).ok_or(EINVAL)?;
+        s.sync_for_cpu(t, DmaAddr::new(dma), size as u64, dir)
+    });
+}
+
+/// C entry: `sync_single_for_device`.
+#[no_mangle]
+pub extern "C" fn xrs_swiotlb_sync_for_device(
+    dev: *mut bindings::device,
+    dma: u64,
+    size: usize,
+    dir: bindings::dma_data_direction,
+) {
+    let _ = with(dev, |s, t| {
+        let dir = Direction::from_raw(dir).ok_or(EINVAL)?;
+        s.sync_for_device(t, DmaAddr::new(dma), size as u64, dir)
+    });
+}
+
+/// C entry: `dma_supported`: whether a device with `mask` reaches the bounce pool.
+#[no_mangle]
+pub extern "C" fn xrs_swiotlb_dma_supported(dev: *mut bindings::device, mask: u64) -> i32 {
+    i32::from(with(dev, |s, t| Ok(s.reaches_pool(t, mask))).unwrap_or(false))
+}
+
+/// C entry: `max_mapping_size`: what one bounce can hold.
+#[no_mangle]
+pub extern "C" fn xrs_swiotlb_max_mapping_size(_dev: *mut bindings::device) -> usize {
+    MAX_MAPPING_SIZE as usize
+}
+
+/// C entry: `alloc`.
+///
+/// # Safety
+///
+/// Called by the DMA API: `dma` is a valid out-pointer.
+#[no_mangle]
+pub unsafe extern "C" fn xrs_swiotlb_alloc(
+    dev: *mut bindings::device,
+    size: usize,
+    dma: *mut u64,
+    gfp: bindings::gfp_t,
+    _attrs: c_ulong,
+) -> *mut c_void {
+    match with(dev, |s, t| s.alloc(t, size as u64, gfp)) {
+        Ok((vaddr, handle)) => {
+            // SAFETY: `dma` is the caller's out-parameter.
+            unsafe { *dma = handle.as_u64() };
+            // SAFETY: the allocation keeps the module loaded until it is freed.
+            unsafe { ffi::xrs_mapping_get() };
+            vaddr
+        }
+        Err(_) => ptr::null_mut(),
+    }
+}
+
+/// C entry: `free`.
+///
+/// # Safety
+///
+/// Called by the DMA API with a buffer our `alloc` returned for `dev`.
+#[no_mangle]
+pub unsafe extern "C" fn xrs_swiotlb_free(
+    dev: *mut bindings::device,
+    size: usize,
+    vaddr: *mut c_void,
+    dma: u64,
+    _attrs: c_ulong,
+) {
+    // SAFETY: the DMA API passes back what our `alloc` returned (function requirement).
+    let r = with(dev, |s, t| unsafe {
+        s.free(t, size as u64, vaddr, DmaAddr::new(dma))
+    });
+    if r.is_ok() {
+        // SAFETY: drops the allocation's reference.
+        unsafe { ffi::xrs_mapping_put() };
+    }
+}

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! xen-swiotlb in Rust: DMA operations for a Xen Dom0 on arm64, with every address
+//! translation explicit (p2m, then the device's `dma-ranges`) and a bounce pool of its own.
+//!
+//! Parameters: `devices` (platform device names to attach to), `pool_kib` (bounce pool
+//! size), `pool_below` (physical address the pool must end under, for devices the kernel
+//! did not size ZONE_DMA for), `force_bounce`. Statistics:
+//! `/sys/kernel/debug/xen_swiotlb_rs/stats`.
+
+use core::fmt;
+use core::sync::atomic::Ordering;
+
+use kernel::debugfs::{
+    Dir,  //
+    File, //
+};
+use kernel::prelude::*;
+use kernel::str::CStrExt;
+use kernel::sync::Arc;
+
+#[path = "../dma/dma.rs"]
+pub mod dma;
+#[path = "swiotlb.rs"]
+pub mod swiotlb;
+
+pub mod attach;
+pub mod ffi;
+pub mod memory;
+pub mod ops;
+
+use attach::Attachment;
+use memory::PoolMemory;
+use ops::Swiotlb;
+
+module! {
+    type: XenSwiotlb,
+    name: "xen_swiotlb_rs",
+    authors: ["The Rust Xen stack developers"],
+    description: "xen-swiotlb DMA operations in Rust, with explicit address translation",
+    license: "GPL",
+    params: {
+        pool_kib: u32 {
+            default: 4096,
+            description: "Bounce pool size in KiB (a power of two, at most one allocation)",
+        },
+        pool_below: u64 {
+            default: 0,
+            description: "Physical address the pool must end below (0: ZONE_DMA decides)",
+        },
+        force_bounce: bool {
+            default: false,
+            description: "Bounce every mapping",
+        },
+    },
+}
+
+/// What `stats` in debugfs shows.
+struct StatsView(Arc<Swiotlb>);
+
+impl fmt::Debug for StatsView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.0.stats;
+        let p = self.0.pool_stats();
+        let (base, bytes) = self.0.pool_range();
+        let get = |a: &core::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        writeln!(f, "direct: {}", get(&s.direct))?;
+        writeln!(f, "bounced_forced: {}", get(&s.bounced[0]))?;
+        writeln!(f, "bounced_unreachable: {}", get(&s.bounced[1]))?;
+        writeln!(f, "bounced_straddles: {}", get(&s.bounced[2]))?;
+        writeln!(f, "bounced_foreign: {}", get(&s.bounced[3]))?;
+        writeln!(f, "bounced_small_kmalloc: {}", get(&s.bounced[4]))?;
+        writeln!(f, "bounced_bytes: {}", get(&s.bounced_bytes))?;
+        writeln!(f, "failures: {}", get(&s.failures))?;
+        writeln!(f, "coherent_live: {}", get(&s.coherent))?;
+        writeln!(f, "pool: {:#x} + {:#x}", base.as_u64(), bytes)?;
+        writeln!(f, "pool_slots: {}", p.slots)?;
+        writeln!(f, "pool_used: {}", p.used)?;
+        writeln!(f, "pool_high_water: {}", p.high_water)?;
+        write!(f, "pool_exhausted: {}", p.exhausted)
+    }
+}
+
+struct XenSwiotlb {
+    attached: KVec<Attachment>,
+    _stats: Pin<KBox<File<StatsView>>>,
+    _dir: Dir,
+    instance: Arc<Swiotlb>,
+}
+
+impl kernel::Module for XenSwiotlb {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let bytes = u64::from(module_parameters::pool_kib.value()) * 1024;
+        let below = module_parameters::pool_below.value();
+        let memory = PoolMemory::alloc(bytes, below).inspect_err(|_| {
+            pr_err!(
+                "cannot allocate a {} KiB bounce pool below {:#x}\n",
+                bytes / 1024,
+                below
+            )
+        })?;
+        let instance = Arc::pin_init(
+            Swiotlb::new(memory, module_parameters::force_bounce.value())?,
+            GFP_KERNEL,
+        )?;
+        // SAFETY: the instance lives in `instance` until `Drop` has unpublished it.
+        unsafe { Swiotlb::publish(&instance) };
+        let (base, bytes) = instance.pool_range();
+        pr_info!("bounce pool {:#x} + {} KiB\n", base.as_u64(), bytes / 1024);
+
+        let dir = Dir::new(c"xen_swiotlb_rs");
+        let stats = KBox::pin_init(
+            dir.read_only_file(c"stats", StatsView(instance.clone())),
+            GFP_KERNEL,
+        )?;
+        let mut this = Self {
+            attached: KVec::new(),
+            _stats: stats,
+            _dir: dir,
+            instance,
+        };
+        this.attach_named()?;
+        Ok(this)
+    }
+}
+
+impl XenSwiotlb {
+    /// Attaches to the devices of the `devices` parameter.
+    fn attach_named(&mut self) -> Result {
+        // SAFETY: the parameter is a NUL-terminated string that lives as long as the module.
+        let list = unsafe { core::ffi::CStr::from_char_ptr(ffi::xrs_devices_param()) };
+        for name in list
+            .to_bytes()
+            .split(|&c| c == b',')
+            .filter(|n| !n.is_empty())
+        {
+            let mut buf = [0u8; 64];
+            if name.len() >= buf.len() {
+                return Err(EINVAL);
+            }
+            buf[..name.len()].copy_from_slice(name);
+            let name = core::ffi::CStr::from_bytes_until_nul(&buf).map_err(|_| EINVAL)?;
+            let a = Attachment::by_name(&self.instance, name)?;
+            pr_info!("attached to {}\n", name.to_str().unwrap_or("?"));
+            self.attached.push(a, GFP_KERNEL)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for XenSwiotlb {
+    fn drop(&mut self) {
+        // Restore every device's ops, then wait for calls still inside ours. Live
+        // mappings hold module references, so there are none left.
+        self.attached.clear();
+        Swiotlb::unpublish();
+    }
+}
