@@ -26,6 +26,8 @@ extern "C" {
     pub fn xrs_set_dma_ops(dev: *mut bindings::device, ops: *const c_void);
     /// A referenced platform device by name, or NULL.
     pub fn xrs_find_platform_device(name: *const c_char) -> *mut bindings::device;
+    /// `get_device()`.
+    pub fn xrs_get_device(dev: *mut bindings::device) -> *mut bindings::device;
     /// `put_device()`.
     pub fn xrs_put_device(dev: *mut bindings::device);
     /// `dev_name()`.
@@ -76,4 +78,67 @@ extern "C" {
     pub fn xrs_mapping_put();
     /// `synchronize_rcu()`.
     pub fn xrs_synchronize_rcu();
+
+    /// `dma_map_phys()` then `dma_mapping_error()`: `DMA_MAPPING_ERROR` on failure.
+    pub fn xrs_test_map(
+        dev: *mut bindings::device,
+        phys: u64,
+        size: usize,
+        dir: bindings::dma_data_direction,
+    ) -> u64;
+    /// `dma_unmap_phys()`.
+    pub fn xrs_test_unmap(
+        dev: *mut bindings::device,
+        dma: u64,
+        size: usize,
+        dir: bindings::dma_data_direction,
+    );
+    /// `dma_sync_single_for_cpu()`.
+    pub fn xrs_test_sync_for_cpu(
+        dev: *mut bindings::device,
+        dma: u64,
+        size: usize,
+        dir: bindings::dma_data_direction,
+    );
+    /// `dma_sync_single_for_device()`.
+    pub fn xrs_test_sync_for_device(
+        dev: *mut bindings::device,
+        dma: u64,
+        size: usize,
+        dir: bindings::dma_data_direction,
+    );
+    /// `dma_map_sg()` of `n` physical ranges; their bus addresses into `dma`.
+    pub fn xrs_test_map_sg(
+        dev: *mut bindings::device,
+        phys: *const u64,
+        len: *const u32,
+        n: c_uint,
+        dir: bindings::dma_data_direction,
+        dma: *mut u64,
+    ) -> *mut c_void;
+    /// `dma_unmap_sg()` of a list mapped by `xrs_test_map_sg`.
+    pub fn xrs_test_unmap_sg(
+        dev: *mut bindings::device,
+        handle: *mut c_void,
+        dir: bindings::dma_data_direction,
+    );
+    /// `dma_alloc_coherent()`.
+    pub fn xrs_test_alloc_coherent(
+        dev: *mut bindings::device,
+        size: usize,
+        dma: *mut u64,
+    ) -> *mut c_void;
+    /// `dma_free_coherent()`.
+    pub fn xrs_test_free_coherent(
+        dev: *mut bindings::device,
+        size: usize,
+        vaddr: *mut c_void,
+        dma: u64,
+    );
+    /// `dma_set_mask()`.
+    pub fn xrs_test_set_mask(dev: *mut bindings::device, mask: u64) -> c_int;
+    /// `dma_max_mapping_size()`.
+    pub fn xrs_test_max_mapping_size(dev: *mut bindings::device) -> usize;
+    /// `module_refcount(THIS_MODULE)`.
+    pub fn xrs_module_refcount() -> c_int;
 }

@@ -15,9 +15,10 @@
 
 use core::ptr;
 use core::sync::atomic::{
-    AtomicPtr, //
-    AtomicU64, //
-    Ordering,  //
+    AtomicBool, //
+    AtomicPtr,  //
+    AtomicU64,  //
+    Ordering,   //
 };
 
 use kernel::bindings;
@@ -165,7 +166,7 @@ pub struct Swiotlb {
     pool: SpinLockIrq<Pool<KVec<Slot>>>,
     memory: PoolMemory,
     cflush: bool,
-    force: bool,
+    force: AtomicBool,
     /// The counters.
     pub stats: Stats,
 }
@@ -189,7 +190,7 @@ impl Swiotlb {
             pool <- new_spinlock_irq!(pool, "xen_swiotlb_rs_pool"),
             memory,
             cflush,
-            force,
+            force: AtomicBool::new(force),
             stats: Stats::default(),
         }))
     }
@@ -211,7 +212,18 @@ impl Swiotlb {
         unsafe { ffi::xrs_synchronize_rcu() };
     }
 
-    fn get<'a>() -> Option<&'a Self> {
+    /// Bounces every mapping from now on, or stops doing so.
+    pub fn set_force(&self, force: bool) {
+        self.force.store(force, Ordering::Relaxed);
+    }
+
+    /// Whether Xen's cache-flush hypercall is there (foreign pages need no bounce then).
+    pub fn has_cache_flush(&self) -> bool {
+        self.cflush
+    }
+
+    /// The published instance.
+    pub fn get<'a>() -> Option<&'a Self> {
         let p = INSTANCE.load(Ordering::Acquire);
         // SAFETY: a published instance is valid until `unpublish` returns, which waits for
         // every caller (they run under RCU, or hold a module reference).
@@ -300,7 +312,7 @@ impl Swiotlb {
         let small_kmalloc =
             unsafe { ffi::xrs_dma_kmalloc_needs_bounce(t.dev, size as usize, dir.raw()) };
         let policy = Policy {
-            force: self.force,
+            force: self.force.load(Ordering::Relaxed),
             foreign_needs_bounce: !self.cflush && !t.coherent,
             small_kmalloc,
         };

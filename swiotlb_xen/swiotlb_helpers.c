@@ -207,6 +207,11 @@ struct device *xrs_find_platform_device(const char *name)
 	return bus_find_device_by_name(&platform_bus_type, NULL, name);
 }
 
+struct device *xrs_get_device(struct device *dev)
+{
+	return get_device(dev);
+}
+
 void xrs_put_device(struct device *dev)
 {
 	put_device(dev);
@@ -354,3 +359,104 @@ void *xrs_phys_to_virt(phys_addr_t phys)
 {
 	return phys_to_virt(phys);
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * For the KUnit suites: the DMA API as a driver calls it (so that DMA_API_DEBUG checks
+ * every use), and module reference counts.
+ */
+
+u64 xrs_test_map(struct device *dev, phys_addr_t phys, size_t size,
+		 enum dma_data_direction dir)
+{
+	dma_addr_t dma = dma_map_phys(dev, phys, size, dir, 0);
+
+	return dma_mapping_error(dev, dma) ? DMA_MAPPING_ERROR : dma;
+}
+
+void xrs_test_unmap(struct device *dev, u64 dma, size_t size, enum dma_data_direction dir)
+{
+	dma_unmap_phys(dev, dma, size, dir, 0);
+}
+
+void xrs_test_sync_for_cpu(struct device *dev, u64 dma, size_t size,
+			   enum dma_data_direction dir)
+{
+	dma_sync_single_for_cpu(dev, dma, size, dir);
+}
+
+void xrs_test_sync_for_device(struct device *dev, u64 dma, size_t size,
+			      enum dma_data_direction dir)
+{
+	dma_sync_single_for_device(dev, dma, size, dir);
+}
+
+struct xrs_test_sg {
+	unsigned int n;
+	struct scatterlist sg[];
+};
+
+/* Maps @n physical ranges as one scatterlist; their bus addresses go to @dma. */
+void *xrs_test_map_sg(struct device *dev, const u64 *phys, const u32 *len, unsigned int n,
+		      enum dma_data_direction dir, u64 *dma)
+{
+	struct xrs_test_sg *t = kzalloc(struct_size(t, sg, n), GFP_KERNEL);
+	struct scatterlist *sg;
+	unsigned int i;
+	int mapped;
+
+	if (!t)
+		return NULL;
+	t->n = n;
+	sg_init_table(t->sg, n);
+	for_each_sg(t->sg, sg, n, i)
+		sg_set_page(sg, pfn_to_page(PHYS_PFN(phys[i])), len[i], offset_in_page(phys[i]));
+	mapped = dma_map_sg(dev, t->sg, n, dir);
+	if (mapped != n) {
+		if (mapped > 0)
+			dma_unmap_sg(dev, t->sg, n, dir);
+		kfree(t);
+		return NULL;
+	}
+	for_each_sg(t->sg, sg, n, i)
+		dma[i] = sg_dma_address(sg);
+	return t;
+}
+
+void xrs_test_unmap_sg(struct device *dev, void *handle, enum dma_data_direction dir)
+{
+	struct xrs_test_sg *t = handle;
+
+	dma_unmap_sg(dev, t->sg, t->n, dir);
+	kfree(t);
+}
+
+void *xrs_test_alloc_coherent(struct device *dev, size_t size, u64 *dma)
+{
+	dma_addr_t handle;
+	void *vaddr = dma_alloc_coherent(dev, size, &handle, GFP_KERNEL);
+
+	*dma = handle;
+	return vaddr;
+}
+
+void xrs_test_free_coherent(struct device *dev, size_t size, void *vaddr, u64 dma)
+{
+	dma_free_coherent(dev, size, vaddr, dma);
+}
+
+int xrs_test_set_mask(struct device *dev, u64 mask)
+{
+	return dma_set_mask(dev, mask);
+}
+
+size_t xrs_test_max_mapping_size(struct device *dev)
+{
+	return dma_max_mapping_size(dev);
+}
+
+int xrs_module_refcount(void)
+{
+	return module_refcount(THIS_MODULE);
+}
+#endif

@@ -33,6 +33,7 @@ const void *xrs_swiotlb_ops(void);
 const void *xrs_get_dma_ops(struct device *dev);
 void xrs_set_dma_ops(struct device *dev, const void *ops);
 struct device *xrs_find_platform_device(const char *name);
+struct device *xrs_get_device(struct device *dev);
 void xrs_put_device(struct device *dev);
 const char *xrs_dev_name(struct device *dev);
 const char *xrs_devices_param(void);
@@ -57,5 +58,22 @@ void *xrs_phys_to_virt(phys_addr_t phys);
 void xrs_mapping_get(void);
 void xrs_mapping_put(void);
 void xrs_synchronize_rcu(void);
+
+/* For the KUnit suites. */
+u64 xrs_test_map(struct device *dev, phys_addr_t phys, size_t size,
+		 enum dma_data_direction dir);
+void xrs_test_unmap(struct device *dev, u64 dma, size_t size, enum dma_data_direction dir);
+void xrs_test_sync_for_cpu(struct device *dev, u64 dma, size_t size,
+			   enum dma_data_direction dir);
+void xrs_test_sync_for_device(struct device *dev, u64 dma, size_t size,
+			      enum dma_data_direction dir);
+void *xrs_test_map_sg(struct device *dev, const u64 *phys, const u32 *len, unsigned int n,
+		      enum dma_data_direction dir, u64 *dma);
+void xrs_test_unmap_sg(struct device *dev, void *handle, enum dma_data_direction dir);
+void *xrs_test_alloc_coherent(struct device *dev, size_t size, u64 *dma);
+void xrs_test_free_coherent(struct device *dev, size_t size, void *vaddr, u64 dma);
+int xrs_test_set_mask(struct device *dev, u64 mask);
+size_t xrs_test_max_mapping_size(struct device *dev);
+int xrs_module_refcount(void);
 
 #endif

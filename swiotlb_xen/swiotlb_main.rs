@@ -25,6 +25,7 @@ pub mod dma;
 pub mod swiotlb;
 
 pub mod attach;
+pub mod engine;
 pub mod ffi;
 pub mod memory;
 pub mod ops;

@@ -38,6 +38,32 @@ pub struct Rpi4Buses {
 impl Rpi4Buses {
     /// Applies the overlay, first removing one a failed test left behind.
     pub fn apply() -> Result<Self> {
+        Self::apply_blob(&DTBO.0)
+    }
+
+    /// Applies the overlay with the placed windows of `window_placed`: bus 0xC000_0000
+    /// over physical `a` and bus 0x8000_0000 over physical `b`, each (start, size) below
+    /// 4 GiB.
+    pub fn apply_placed(a: (u64, u64), b: (u64, u64)) -> Result<Self> {
+        let cell = |v: u64| u32::try_from(v).map_err(|_| ERANGE);
+        let values = [cell(a.0)?, cell(a.1)?, cell(b.0)?, cell(b.1)?];
+        let mut blob = KVec::with_capacity(DTBO.0.len(), GFP_KERNEL)?;
+        blob.extend_from_slice(&DTBO.0, GFP_KERNEL)?;
+        let mut replaced = 0;
+        for word in blob.chunks_exact_mut(4) {
+            let v = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+            if let Some(i) = (0xa5a5_0001..=0xa5a5_0004).position(|m| m == v) {
+                word.copy_from_slice(&values[i].to_be_bytes());
+                replaced += 1;
+            }
+        }
+        if replaced != values.len() {
+            return Err(EINVAL);
+        }
+        Self::apply_blob(&blob)
+    }
+
+    fn apply_blob(blob: &[u8]) -> Result<Self> {
         let mut stale = LEFT_APPLIED.swap(0, Ordering::Relaxed);
         if stale != 0 {
             // SAFETY: `stale` is a changeset id returned by `of_overlay_fdt_apply`.
@@ -45,12 +71,13 @@ impl Rpi4Buses {
             let _ = unsafe { bindings::of_overlay_remove(&mut stale) };
         }
         let mut id = 0;
-        // SAFETY: `DTBO` is a valid, 8-byte aligned FDT blob that lives forever; `id` is a
-        // valid out-pointer; a null target base applies the overlay's own target paths.
+        // SAFETY: `blob` is a valid FDT blob (the built overlay, maybe with two cell
+        // values replaced), which the kernel copies; `id` is a valid out-pointer; a null
+        // target base applies the overlay's own target paths.
         kernel::error::to_result(unsafe {
             bindings::of_overlay_fdt_apply(
-                DTBO.0.as_ptr().cast(),
-                DTBO.0.len() as u32,
+                blob.as_ptr().cast(),
+                blob.len() as u32,
                 &mut id,
                 core::ptr::null(),
             )
@@ -81,6 +108,17 @@ impl Rpi4Buses {
     /// GENET on `scb`, which has no `dma-ranges`: bus address equals physical.
     pub fn scb_genet(&self) -> Result<TestDevice<'_>> {
         self.device(c"/xrs-rpi4-scb/ethernet@7d580000")
+    }
+
+    /// A DMA engine behind the `soc` window moved to QEMU's RAM: bus 0xC000_0000 is
+    /// physical 0x4000_0000, for 1 GiB.
+    pub fn window_at_1g(&self) -> Result<TestDevice<'_>> {
+        self.device(c"/xrs-rpi4-window-at-1g/dma@7e007000")
+    }
+
+    /// A DMA engine behind the windows placed by [`Self::apply_placed`].
+    pub fn window_placed(&self) -> Result<TestDevice<'_>> {
+        self.device(c"/xrs-rpi4-window-placed/dma@7e007000")
     }
 
     /// A device behind two windows: bus 0x8000_0000 is physical 0x4000_0000 and bus

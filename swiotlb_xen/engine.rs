@@ -1,0 +1,699 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit suite of the Rust xen-swiotlb, driven by a software DMA engine.
+//!
+//! The test device sits behind the Raspberry Pi 4's 30-bit `soc` window, moved over QEMU's
+//! first GiB of RAM (bus 0xC000_0000 is physical 0x4000_0000; see `dma/rpi4_dma.dtso`), so
+//! that RAM above 2 GiB (bare: QEMU's second GiB; under Xen: Dom0's second bank) is out of
+//! its reach, as RAM above 1 GiB is on a real Raspberry Pi 4. The engine plays the device:
+//! it turns bus addresses into physical ones with its own copy of the window, not with
+//! the kernel's `dma_range_map` nor the `dma/` core, and reads or writes RAM there.
+//!
+//! What the engine cannot show: it is the CPU, so missing cache maintenance for a
+//! non-coherent device goes unnoticed here (QEMU's caches are coherent anyway).
+
+use kernel::prelude::*;
+
+#[kunit_tests(xen_swiotlb_ops)]
+mod tests {
+    use core::sync::atomic::Ordering;
+
+    use kernel::bindings;
+    use kernel::bindings::dma_data_direction as Dir;
+    use kernel::prelude::*;
+
+    use crate::attach::Attachment;
+    use crate::dma::addr::{
+        DmaAddr,  //
+        PhysAddr, //
+    };
+    use crate::dma::glue::fixture::{
+        Rpi4Buses,  //
+        TestDevice, //
+    };
+    use crate::ffi;
+    use crate::ops::{
+        Direction, //
+        Swiotlb,   //
+        Target,    //
+    };
+    use crate::swiotlb::pool::MAX_MAPPING_SIZE;
+
+    /// A window as the engine knows it: (bus address, physical address, size).
+    type Window = (u64, u64, u64);
+
+    /// The `window_at_1g` device's window.
+    const AT_1G: Window = (0xc000_0000, 0x4000_0000, 0x4000_0000);
+
+    /// The software DMA engine: its own windows, RAM behind them.
+    struct Engine<'a>(&'a [Window]);
+
+    impl Engine<'_> {
+        fn phys(&self, dma: u64, len: usize) -> Option<u64> {
+            self.0.iter().find_map(|&(bus, cpu, size)| {
+                (dma >= bus && dma + len as u64 <= bus + size).then(|| dma - bus + cpu)
+            })
+        }
+
+        fn read(&self, dma: u64, out: &mut [u8]) -> bool {
+            let Some(p) = self.phys(dma, out.len()) else {
+                return false;
+            };
+            // SAFETY: `p` is RAM behind a window that a live mapping gave the device.
+            unsafe {
+                let src = ffi::xrs_phys_to_virt(p).cast::<u8>();
+                core::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), out.len());
+            }
+            true
+        }
+
+        fn write(&self, dma: u64, data: &[u8]) -> bool {
+            let Some(p) = self.phys(dma, data.len()) else {
+                return false;
+            };
+            // SAFETY: as in `read`; the mapping lets the device write.
+            unsafe {
+                let dst = ffi::xrs_phys_to_virt(p).cast::<u8>();
+                core::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len());
+            }
+            true
+        }
+
+        fn holds(&self, dma: u64, len: usize, seed: u8) -> Result<bool> {
+            let mut v = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+            Ok(self.read(dma, &mut v) && v.iter().enumerate().all(|(i, &b)| b == pattern(i, seed)))
+        }
+
+        fn fill(&self, dma: u64, len: usize, seed: u8) -> Result<bool> {
+            let mut v = KVec::with_capacity(len, GFP_KERNEL)?;
+            for i in 0..len {
+                v.push(pattern(i, seed), GFP_KERNEL)?;
+            }
+            Ok(self.write(dma, &v))
+        }
+    }
+
+    /// Pages the test owns.
+    struct Pages {
+        page: *mut bindings::page,
+        order: u32,
+        phys: u64,
+    }
+
+    impl Pages {
+        /// `1 << order` pages whose physical range satisfies `ok`.
+        fn alloc(order: u32, ok: impl Fn(u64, u64) -> bool) -> Result<Self> {
+            let bytes = (kernel::page::PAGE_SIZE as u64) << order;
+            let mut held = KVec::new();
+            for _ in 0..64 {
+                // SAFETY: plain page allocation.
+                let page = unsafe { ffi::xrs_alloc_pages(bindings::GFP_KERNEL, order) };
+                if page.is_null() {
+                    break;
+                }
+                // SAFETY: `page` is live.
+                let phys = unsafe { crate::dma::glue::ffi::xrs_page_to_phys(page) };
+                let p = Self { page, order, phys };
+                if ok(phys, bytes) {
+                    return Ok(p);
+                }
+                held.push(p, GFP_KERNEL)?;
+            }
+            Err(ENOMEM)
+        }
+
+        fn bytes(&self) -> usize {
+            kernel::page::PAGE_SIZE << self.order
+        }
+
+        fn buf(&self) -> &[u8] {
+            // SAFETY: our pages, linear-mapped; written only through `fill`, never while
+            // this view lives.
+            unsafe {
+                core::slice::from_raw_parts(
+                    ffi::xrs_page_address(self.page).cast::<u8>(),
+                    self.bytes(),
+                )
+            }
+        }
+
+        fn fill(&self, seed: u8) {
+            let base = ffi_page_address(self.page);
+            for i in 0..self.bytes() {
+                // SAFETY: `base` maps our `bytes()` bytes; no other view is live.
+                unsafe { base.add(i).write(pattern(i, seed)) };
+            }
+        }
+
+        fn holds(&self, seed: u8, len: usize) -> bool {
+            self.buf()[..len]
+                .iter()
+                .enumerate()
+                .all(|(i, &b)| b == pattern(i, seed))
+        }
+    }
+
+    impl Drop for Pages {
+        fn drop(&mut self) {
+            // SAFETY: our allocation.
+            unsafe { ffi::xrs_free_pages(self.page, self.order) };
+        }
+    }
+
+    fn ffi_page_address(page: *mut bindings::page) -> *mut u8 {
+        // SAFETY: `page` is a live allocation of ours, in the linear map.
+        unsafe { ffi::xrs_page_address(page).cast::<u8>() }
+    }
+
+    fn pattern(i: usize, seed: u8) -> u8 {
+        (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 8) as u8
+    }
+
+    /// A block of 16 pages for the placed rig's second window.
+    fn block() -> Result<Pages> {
+        Pages::alloc(4, |p, n| p + n <= 1 << 32)
+    }
+
+    /// Applies the overlay with the placed windows over the pool and `block`.
+    fn placed_buses(block: &Pages) -> Result<Rpi4Buses> {
+        let s = Swiotlb::get().ok_or(ENODEV)?;
+        let (base, bytes) = s.pool_range();
+        Rpi4Buses::apply_placed((base.as_u64(), bytes), (block.phys, block.bytes() as u64))
+    }
+
+    /// A test device with the Rust ops on it, and the engine's view of its windows.
+    struct Rig<'a> {
+        _att: Attachment,
+        dev: TestDevice<'a>,
+        s: &'static Swiotlb,
+        windows: [Window; 2],
+        nwindows: usize,
+    }
+
+    impl<'a> Rig<'a> {
+        fn attach(dev: TestDevice<'a>, windows: [Window; 2], nwindows: usize) -> Result<Self> {
+            let s = Swiotlb::get().ok_or(ENODEV)?;
+            // SAFETY: `dev` is live; the reference taken here goes to the attachment.
+            let raw = unsafe { ffi::xrs_get_device(dev.raw()) };
+            // SAFETY: a fresh test device: configured, no mapping yet.
+            let att = unsafe { Attachment::new(s, raw) }?;
+            Ok(Self {
+                _att: att,
+                dev,
+                s,
+                windows,
+                nwindows,
+            })
+        }
+
+        /// The device behind QEMU's first GiB of RAM.
+        fn at_1g(buses: &'a Rpi4Buses) -> Result<Self> {
+            Self::attach(buses.window_at_1g()?, [AT_1G, AT_1G], 1)
+        }
+
+        /// The device that reaches only the pool (bus 0xC000_0000) and `block` (bus
+        /// 0x8000_0000): any other page is out of its reach.
+        fn placed(buses: &'a Rpi4Buses, block: &Pages) -> Result<Self> {
+            let s = Swiotlb::get().ok_or(ENODEV)?;
+            let (base, bytes) = s.pool_range();
+            let pool = (0xc000_0000, base.as_u64(), bytes);
+            let blk = (0x8000_0000, block.phys, block.bytes() as u64);
+            Self::attach(buses.window_placed()?, [pool, blk], 2)
+        }
+
+        fn engine(&self) -> Engine<'_> {
+            Engine(&self.windows[..self.nwindows])
+        }
+
+        /// Pages this device cannot reach.
+        fn unreachable_pages(&self, order: u32) -> Result<Pages> {
+            let w = self.windows;
+            let n = self.nwindows;
+            Pages::alloc(order, move |p, len| {
+                w[..n]
+                    .iter()
+                    .all(|&(_, cpu, size)| p + len <= cpu || p >= cpu + size)
+            })
+        }
+
+        fn raw(&self) -> *mut bindings::device {
+            self.dev.raw()
+        }
+
+        fn map(&self, phys: u64, len: usize, dir: Dir) -> u64 {
+            // SAFETY: the device is live and attached; `phys` is RAM the test owns.
+            unsafe { ffi::xrs_test_map(self.raw(), phys, len, dir) }
+        }
+
+        fn unmap(&self, dma: u64, len: usize, dir: Dir) {
+            // SAFETY: `dma` is a live mapping of this device.
+            unsafe { ffi::xrs_test_unmap(self.raw(), dma, len, dir) }
+        }
+
+        fn bounced(&self) -> u64 {
+            self.s
+                .stats
+                .bounced
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .sum()
+        }
+
+        fn in_pool(&self, dma: u64) -> bool {
+            let (_, bytes) = self.s.pool_range();
+            (0xc000_0000..0xc000_0000 + bytes).contains(&dma)
+        }
+    }
+
+    /// Sets a p2m entry of a frame the test owns, and erases it on drop.
+    struct P2mEntry(u64);
+
+    impl P2mEntry {
+        fn set(pfn: u64, mfn: u64) -> Self {
+            // SAFETY: the frame is the test's own page.
+            unsafe { crate::dma::glue::ffi::__set_phys_to_machine(pfn as usize, mfn as usize) };
+            Self(pfn)
+        }
+    }
+
+    impl Drop for P2mEntry {
+        fn drop(&mut self) {
+            // SAFETY: as in `set`; ~0 erases.
+            unsafe { crate::dma::glue::ffi::__set_phys_to_machine(self.0 as usize, !0) };
+        }
+    }
+
+    #[test]
+    fn reachable_buffer_maps_in_place() -> Result {
+        let buses = Rpi4Buses::apply()?;
+        let rig = Rig::at_1g(&buses)?;
+        let p = Pages::alloc(0, |p, n| p >= AT_1G.1 && p + n <= AT_1G.1 + AT_1G.2)?;
+        p.fill(1);
+        let direct = rig.s.stats.direct.load(Ordering::Relaxed);
+        let dma = rig.map(p.phys + 16, 1000, Dir::DMA_TO_DEVICE);
+        // The RPi4 arithmetic: bus = physical - window start + 0xC000_0000.
+        assert_eq!(dma, p.phys + 16 - AT_1G.1 + AT_1G.0);
+        assert_eq!(rig.s.stats.direct.load(Ordering::Relaxed), direct + 1);
+        let mut v = [0u8; 1000];
+        assert!(rig.engine().read(dma, &mut v));
+        assert!(v.iter().enumerate().all(|(i, &b)| b == pattern(i + 16, 1)));
+        rig.unmap(dma, 1000, Dir::DMA_TO_DEVICE);
+        Ok(())
+    }
+
+    #[test]
+    fn unreachable_buffer_bounces_to_the_device() -> Result {
+        let blk = block()?;
+        let buses = placed_buses(&blk)?;
+        let rig = Rig::placed(&buses, &blk)?;
+        let p = rig.unreachable_pages(0)?;
+        p.fill(2);
+        let before = rig.s.stats.bounced[1].load(Ordering::Relaxed);
+        let dma = rig.map(p.phys, p.bytes(), Dir::DMA_TO_DEVICE);
+        assert!(rig.in_pool(dma));
+        assert_eq!(rig.s.stats.bounced[1].load(Ordering::Relaxed), before + 1);
+        assert!(rig.engine().holds(dma, p.bytes(), 2)?);
+        rig.unmap(dma, p.bytes(), Dir::DMA_TO_DEVICE);
+        Ok(())
+    }
+
+    #[test]
+    fn bounce_from_the_device_lands_at_unmap() -> Result {
+        let blk = block()?;
+        let buses = placed_buses(&blk)?;
+        let rig = Rig::placed(&buses, &blk)?;
+        let p = rig.unreachable_pages(0)?;
+        p.fill(3);
+        let dma = rig.map(p.phys, p.bytes(), Dir::DMA_FROM_DEVICE);
+        assert!(rig.in_pool(dma));
+        assert!(rig.engine().fill(dma, p.bytes(), 4)?);
+        // Not yet visible: the data is in the pool.
+        assert!(p.holds(3, p.bytes()));
+        rig.unmap(dma, p.bytes(), Dir::DMA_FROM_DEVICE);
+        assert!(p.holds(4, p.bytes()));
+        Ok(())
+    }
+
+    #[test]
+    fn bidirectional_bounce_round_trip() -> Result {
+        let blk = block()?;
+        let buses = placed_buses(&blk)?;
+        let rig = Rig::placed(&buses, &blk)?;
+        let p = rig.unreachable_pages(0)?;
+        p.fill(5);
+        let dma = rig.map(p.phys, 3000, Dir::DMA_BIDIRECTIONAL);
+        assert!(rig.engine().holds(dma, 3000, 5)?);
+        assert!(rig.engine().fill(dma, 3000, 6)?);
+        rig.unmap(dma, 3000, Dir::DMA_BIDIRECTIONAL);
+        assert!(p.holds(6, 3000));
+        // Bytes past the mapping are untouched.
+        assert_eq!(p.buf()[3000], pattern(3000, 5));
+        Ok(())
+    }
+
+    #[test]
+    fn syncs_move_data_mid_mapping() -> Result {
+        let blk = block()?;
+        let buses = placed_buses(&blk)?;
+        let rig = Rig::placed(&buses, &blk)?;
+        let p = rig.unreachable_pages(0)?;
+        p.fill(7);
+        let len = 2048;
+        let dma = rig.map(p.phys, len, Dir::DMA_BIDIRECTIONAL);
+        assert!(rig.engine().fill(dma, len, 8)?);
+        // SAFETY: live mapping of this device.
+        unsafe { ffi::xrs_test_sync_for_cpu(rig.raw(), dma, len, Dir::DMA_BIDIRECTIONAL) };
+        assert!(p.holds(8, len));
+        p.fill(9);
+        // SAFETY: as above.
+        unsafe { ffi::xrs_test_sync_for_device(rig.raw(), dma, len, Dir::DMA_BIDIRECTIONAL) };
+        assert!(rig.engine().holds(dma, len, 9)?);
+        rig.unmap(dma, len, Dir::DMA_BIDIRECTIONAL);
+        Ok(())
+    }
+
+    #[test]
+    fn scatterlist_of_sixteen_mixed_entries() -> Result {
+        let blk = block()?;
+        blk.fill(0x40);
+        let buses = placed_buses(&blk)?;
+        let rig = Rig::placed(&buses, &blk)?;
+        let page = kernel::page::PAGE_SIZE as u64;
+        let mut out = KVec::new();
+        let mut phys = [0u64; 16];
+        let mut len = [0u32; 16];
+        for i in 0..16 {
+            len[i] = 512 + 100 * i as u32;
+            if i % 2 == 0 {
+                // Reachable: a page of the block, mapped in place.
+                phys[i] = blk.phys + (i as u64 / 2) * page + 8;
+            } else {
+                let p = rig.unreachable_pages(0)?;
+                p.fill(i as u8);
+                phys[i] = p.phys + 8;
+                out.push(p, GFP_KERNEL)?;
+            }
+        }
+        let mut dma = [0u64; 16];
+        let bounced = rig.bounced();
+        // SAFETY: 16 ranges of pages we own; `dma` has room for 16 addresses.
+        let h = unsafe {
+            ffi::xrs_test_map_sg(
+                rig.raw(),
+                phys.as_ptr(),
+                len.as_ptr(),
+                16,
+                Dir::DMA_TO_DEVICE,
+                dma.as_mut_ptr(),
+            )
+        };
+        assert!(!h.is_null());
+        assert_eq!(rig.bounced(), bounced + 8);
+        for i in 0..16 {
+            let mut v = KVec::from_elem(0u8, len[i] as usize, GFP_KERNEL)?;
+            assert!(rig.engine().read(dma[i], &mut v));
+            let (seed, off) = if i % 2 == 0 {
+                (0x40, (phys[i] - blk.phys) as usize)
+            } else {
+                (i as u8, 8)
+            };
+            assert!(v
+                .iter()
+                .enumerate()
+                .all(|(j, &b)| b == pattern(j + off, seed)));
+            assert_eq!(rig.in_pool(dma[i]), i % 2 == 1);
+        }
+        // SAFETY: `h` is the live list mapped above.
+        unsafe { ffi::xrs_test_unmap_sg(rig.raw(), h, Dir::DMA_TO_DEVICE) };
+        Ok(())
+    }
+
+    #[test]
+    fn forced_bounce_of_a_reachable_buffer() -> Result {
+        let blk = block()?;
+        blk.fill(10);
+        let buses = placed_buses(&blk)?;
+        let rig = Rig::placed(&buses, &blk)?;
+        rig.s.set_force(true);
+        let dma = rig.map(blk.phys, 100, Dir::DMA_FROM_DEVICE);
+        rig.s.set_force(false);
+        assert!(rig.in_pool(dma));
+        assert!(rig.engine().fill(dma, 100, 11)?);
+        rig.unmap(dma, 100, Dir::DMA_FROM_DEVICE);
+        assert!(blk.holds(11, 100));
+        assert_eq!(blk.buf()[100], pattern(100, 10));
+        Ok(())
+    }
+
+    #[test]
+    fn straddling_buffer_bounces() -> Result {
+        let blk = block()?;
+        blk.fill(12);
+        let buses = placed_buses(&blk)?;
+        let rig = Rig::placed(&buses, &blk)?;
+        let page = kernel::page::PAGE_SIZE as u64;
+        // The second page's machine frame no longer follows the first's.
+        let _e = P2mEntry::set((blk.phys + page) >> 12, (blk.phys >> 12) + 0x100);
+        let before = rig.s.stats.bounced[2].load(Ordering::Relaxed);
+        let dma = rig.map(blk.phys + page - 64, 128, Dir::DMA_TO_DEVICE);
+        assert!(rig.in_pool(dma));
+        assert_eq!(rig.s.stats.bounced[2].load(Ordering::Relaxed), before + 1);
+        let mut v = [0u8; 128];
+        assert!(rig.engine().read(dma, &mut v));
+        let base = page as usize - 64;
+        assert!(v
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b == pattern(base + i, 12)));
+        rig.unmap(dma, 128, Dir::DMA_TO_DEVICE);
+        Ok(())
+    }
+
+    #[test]
+    fn foreign_page_needs_a_flush_or_a_bounce() -> Result {
+        let blk = block()?;
+        let buses = placed_buses(&blk)?;
+        let rig = Rig::placed(&buses, &blk)?;
+        let page = kernel::page::PAGE_SIZE as u64;
+        // Page 2 of the block stands for a page granted by another domain, held in
+        // page 3's machine frame.
+        let (p, backing) = (blk.phys + 2 * page, blk.phys + 3 * page);
+        let _e = P2mEntry::set(p >> 12, backing >> 12);
+        // SAFETY: the device is live.
+        let t = unsafe { Target::new(rig.raw()) }?;
+        let r = rig.s.map(&t, PhysAddr::new(p), 64, Direction::ToDevice, 0);
+        if rig.s.has_cache_flush() {
+            // Xen keeps the caches right: in place, at the machine frame's bus address.
+            assert_eq!(r, Ok(DmaAddr::new(backing - blk.phys + 0x8000_0000)));
+        } else {
+            // Without it, the non-coherent device gets a copy.
+            let dma = r?;
+            assert!(rig.in_pool(dma.as_u64()));
+            assert_eq!(rig.s.unmap(&t, dma, 64, Direction::ToDevice, 0), Ok(()));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn double_and_mismatched_unmaps_are_refused() -> Result {
+        let blk = block()?;
+        let buses = placed_buses(&blk)?;
+        let rig = Rig::placed(&buses, &blk)?;
+        let a = rig.unreachable_pages(0)?;
+        let b = rig.unreachable_pages(0)?;
+        a.fill(13);
+        b.fill(14);
+        // SAFETY: the device is live.
+        let t = unsafe { Target::new(rig.raw()) }?;
+        let da = rig
+            .s
+            .map(&t, PhysAddr::new(a.phys), 256, Direction::ToDevice, 0)?;
+        let db = rig
+            .s
+            .map(&t, PhysAddr::new(b.phys), 256, Direction::FromDevice, 0)?;
+        let used = rig.s.pool_stats().used;
+        // Wrong direction, wrong size, inside the mapping: refused, nothing freed.
+        assert_eq!(
+            rig.s.unmap(&t, da, 256, Direction::FromDevice, 0),
+            Err(EINVAL)
+        );
+        assert_eq!(
+            rig.s.unmap(&t, da, 255, Direction::ToDevice, 0),
+            Err(EINVAL)
+        );
+        let inside = DmaAddr::new(da.as_u64() + 8);
+        assert_eq!(
+            rig.s.unmap(&t, inside, 8, Direction::ToDevice, 0),
+            Err(EINVAL)
+        );
+        assert_eq!(rig.s.pool_stats().used, used);
+        assert_eq!(rig.s.unmap(&t, da, 256, Direction::ToDevice, 0), Ok(()));
+        // Twice: refused, and the other mapping still works.
+        assert_eq!(
+            rig.s.unmap(&t, da, 256, Direction::ToDevice, 0),
+            Err(EINVAL)
+        );
+        assert!(rig.engine().fill(db.as_u64(), 256, 15)?);
+        assert_eq!(rig.s.unmap(&t, db, 256, Direction::FromDevice, 0), Ok(()));
+        assert!(b.holds(15, 256));
+        Ok(())
+    }
+
+    #[test]
+    fn bad_directions_fail_the_call() -> Result {
+        let blk = block()?;
+        let buses = placed_buses(&blk)?;
+        let rig = Rig::placed(&buses, &blk)?;
+        let failures = rig.s.stats.failures.load(Ordering::Relaxed);
+        for dir in [3u32, 7] {
+            // Our entry point, called as the DMA API would, with a bad direction.
+            let dma = crate::ops::xrs_swiotlb_map_phys(rig.raw(), blk.phys, 64, Dir(dir), 0);
+            assert_eq!(dma, DmaAddr::MAPPING_ERROR.as_u64());
+        }
+        assert_eq!(rig.s.stats.failures.load(Ordering::Relaxed), failures + 2);
+        Ok(())
+    }
+
+    #[test]
+    fn exhausted_pool_fails_without_harm() -> Result {
+        let blk = block()?;
+        let buses = placed_buses(&blk)?;
+        let rig = Rig::placed(&buses, &blk)?;
+        // SAFETY: the device is live.
+        let t = unsafe { Target::new(rig.raw()) }?;
+        let src = rig.unreachable_pages(6)?;
+        src.fill(16);
+        let (_, bytes) = rig.s.pool_range();
+        let n = (bytes / MAX_MAPPING_SIZE) as usize;
+        let mut maps = KVec::new();
+        let mut refused = 0;
+        for _ in 0..n + 2 {
+            let r = rig.s.map(
+                &t,
+                PhysAddr::new(src.phys),
+                MAX_MAPPING_SIZE,
+                Direction::ToDevice,
+                0,
+            );
+            match r {
+                Ok(d) => maps.push(d, GFP_KERNEL)?,
+                Err(e) => {
+                    assert_eq!(e, ENOMEM);
+                    refused += 1;
+                }
+            }
+        }
+        // The whole pool went to full-size mappings; the rest was refused.
+        assert_eq!(maps.len(), n);
+        assert_eq!(refused, 2);
+        for &d in maps.iter() {
+            assert!(rig
+                .engine()
+                .holds(d.as_u64(), MAX_MAPPING_SIZE as usize, 16)?);
+        }
+        for &d in maps.iter() {
+            assert_eq!(
+                rig.s.unmap(&t, d, MAX_MAPPING_SIZE, Direction::ToDevice, 0),
+                Ok(())
+            );
+        }
+        assert_eq!(rig.s.pool_stats().used, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn coherent_buffer_is_reachable_and_freed_by_its_pages() -> Result {
+        let buses = Rpi4Buses::apply()?;
+        let rig = Rig::at_1g(&buses)?;
+        let size = 3 * kernel::page::PAGE_SIZE;
+        let mut dma = 0u64;
+        let live = rig.s.stats.coherent.load(Ordering::Relaxed);
+        // SAFETY: the device is live; `dma` is an out-parameter.
+        let vaddr = unsafe { ffi::xrs_test_alloc_coherent(rig.raw(), size, &mut dma) };
+        assert!(!vaddr.is_null());
+        assert!(rig.engine().phys(dma, size).is_some());
+        // The test device is not DMA-coherent: the buffer is an uncached vmalloc-space
+        // alias, which only the page-table walk resolves when it is freed.
+        let kind = crate::dma::glue::virt::layout().classify(vaddr as usize);
+        assert_eq!(kind, Some(crate::dma::virt::VirtKind::Vmalloc));
+        assert!(rig.engine().fill(dma, size, 17)?);
+        // SAFETY: `vaddr` maps `size` bytes of the live allocation.
+        let seen = unsafe { core::slice::from_raw_parts(vaddr.cast::<u8>(), size) };
+        assert!(seen.iter().enumerate().all(|(i, &b)| b == pattern(i, 17)));
+        assert_eq!(rig.s.stats.coherent.load(Ordering::Relaxed), live + 1);
+        // SAFETY: frees what we allocated above.
+        unsafe { ffi::xrs_test_free_coherent(rig.raw(), size, vaddr, dma) };
+        assert_eq!(rig.s.stats.coherent.load(Ordering::Relaxed), live);
+        Ok(())
+    }
+
+    #[test]
+    fn masks_and_mapping_size() -> Result {
+        let blk = block()?;
+        let buses = placed_buses(&blk)?;
+        let rig = Rig::placed(&buses, &blk)?;
+        // SAFETY: the device is live.
+        unsafe {
+            assert_eq!(ffi::xrs_test_max_mapping_size(rig.raw()), 256 * 1024);
+            assert_eq!(ffi::xrs_test_set_mask(rig.raw(), u64::from(u32::MAX)), 0);
+            // A 30-bit mask cannot reach the pool at bus 0xC000_0000.
+            assert!(ffi::xrs_test_set_mask(rig.raw(), (1 << 30) - 1) != 0);
+            assert_eq!(ffi::xrs_test_set_mask(rig.raw(), u64::from(u32::MAX)), 0);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn live_mappings_pin_the_module() -> Result {
+        let blk = block()?;
+        let buses = placed_buses(&blk)?;
+        let rig = Rig::placed(&buses, &blk)?;
+        let p = rig.unreachable_pages(0)?;
+        // SAFETY: a read of our module's reference count.
+        let refs = || unsafe { ffi::xrs_module_refcount() };
+        let before = refs();
+        let dma = rig.map(p.phys, 64, Dir::DMA_TO_DEVICE);
+        assert!(rig.in_pool(dma));
+        assert_eq!(refs(), before + 1);
+        rig.unmap(dma, 64, Dir::DMA_TO_DEVICE);
+        assert_eq!(refs(), before);
+        Ok(())
+    }
+
+    #[test]
+    fn attach_refuses_a_device_that_cannot_reach_the_pool() -> Result {
+        let buses = Rpi4Buses::apply()?;
+        let s = Swiotlb::get().ok_or(ENODEV)?;
+        // The real RPi4 emmc2bus window (physical 0..1 GiB) holds no RAM here.
+        let dev = buses.emmc2()?;
+        // SAFETY: `dev` is live.
+        let ops = unsafe { ffi::xrs_get_dma_ops(dev.raw()) };
+        // SAFETY: as in `Rig::attach`.
+        let raw = unsafe { ffi::xrs_get_device(dev.raw()) };
+        // SAFETY: a fresh test device: configured, no mapping yet.
+        let r = unsafe { Attachment::new(s, raw) };
+        assert!(matches!(r, Err(e) if e == ERANGE));
+        // SAFETY: `dev` is live.
+        assert_eq!(unsafe { ffi::xrs_get_dma_ops(dev.raw()) }, ops);
+        Ok(())
+    }
+
+    #[test]
+    fn detach_restores_the_previous_ops() -> Result {
+        let buses = Rpi4Buses::apply()?;
+        let dev = buses.window_at_1g()?;
+        let s = Swiotlb::get().ok_or(ENODEV)?;
+        // SAFETY: `dev` is live.
+        let before = unsafe { ffi::xrs_get_dma_ops(dev.raw()) };
+        // SAFETY: as in `Rig::attach`.
+        let att = unsafe { Attachment::new(s, ffi::xrs_get_device(dev.raw())) }?;
+        // SAFETY: `dev` is live; our ops table is static.
+        unsafe {
+            assert_eq!(ffi::xrs_get_dma_ops(dev.raw()), ffi::xrs_swiotlb_ops());
+        }
+        drop(att);
+        // SAFETY: `dev` is live.
+        assert_eq!(unsafe { ffi::xrs_get_dma_ops(dev.raw()) }, before);
+        Ok(())
+    }
+}
