@@ -50,14 +50,16 @@ impl Attachment {
             s.reaches_pool(t, unsafe { ffi::xrs_dev_dma_mask(dev) })
         });
         if !reaches {
-            let (base, bytes) = s.pool_range();
             // SAFETY: `dev` is live; `dev_name` is a NUL-terminated string.
             let name = unsafe { CStr::from_char_ptr(ffi::xrs_dev_name(dev)) };
+            let (lo, hi) = s.chunks().fold((u64::MAX, 0), |(lo, hi), (b, n)| {
+                (lo.min(b.as_u64()), hi.max(b.as_u64() + n))
+            });
             pr_err!(
-                "{}: cannot reach the bounce pool at {:#x}..{:#x} (see pool_below)\n",
+                "{}: cannot reach the bounce pool within {:#x}..{:#x} (see pool_below)\n",
                 name.to_str().unwrap_or("?"),
-                base.as_u64(),
-                base.as_u64() + bytes
+                lo,
+                hi
             );
             // SAFETY: we own the reference.
             unsafe { ffi::xrs_put_device(dev) };

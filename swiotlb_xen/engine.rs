@@ -174,15 +174,24 @@ mod tests {
         Pages::alloc(4, |p, n| p + n <= 1 << 32)
     }
 
+    /// The pool as one range; the placed-window tests need it (load the module with
+    /// `pool_kib=4096` or less).
+    fn pool_range(s: &Swiotlb) -> Result<(PhysAddr, u64)> {
+        s.single_chunk().ok_or(EOPNOTSUPP)
+    }
+
     /// Applies the overlay with the placed windows over the pool and `block`.
     fn placed_buses(block: &Pages) -> Result<Rpi4Buses> {
         let s = Swiotlb::get().ok_or(ENODEV)?;
-        let (base, bytes) = s.pool_range();
+        let (base, bytes) = pool_range(s)?;
         Rpi4Buses::apply_placed((base.as_u64(), bytes), (block.phys, block.bytes() as u64))
     }
 
-    /// A test device with the Rust ops on it, and the engine's view of its windows.
+    /// A test device with the Rust ops on it, and the engine's view of its windows. The
+    /// instance's forced-bounce mode is off while the rig lives and restored afterwards
+    /// (the module may have been loaded with `force_bounce=1`).
     struct Rig<'a> {
+        force_was: bool,
         _att: Attachment,
         dev: TestDevice<'a>,
         s: &'static Swiotlb,
@@ -197,7 +206,10 @@ mod tests {
             let raw = unsafe { ffi::xrs_get_device(dev.raw()) };
             // SAFETY: a fresh test device: configured, no mapping yet.
             let att = unsafe { Attachment::new(s, raw) }?;
+            let force_was = s.forced();
+            s.set_force(false);
             Ok(Self {
+                force_was,
                 _att: att,
                 dev,
                 s,
@@ -215,7 +227,7 @@ mod tests {
         /// 0x8000_0000): any other page is out of its reach.
         fn placed(buses: &'a Rpi4Buses, block: &Pages) -> Result<Self> {
             let s = Swiotlb::get().ok_or(ENODEV)?;
-            let (base, bytes) = s.pool_range();
+            let (base, bytes) = pool_range(s)?;
             let pool = (0xc000_0000, base.as_u64(), bytes);
             let blk = (0x8000_0000, block.phys, block.bytes() as u64);
             Self::attach(buses.window_placed()?, [pool, blk], 2)
@@ -260,8 +272,14 @@ mod tests {
         }
 
         fn in_pool(&self, dma: u64) -> bool {
-            let (_, bytes) = self.s.pool_range();
+            let bytes = pool_range(self.s).map_or(0, |(_, n)| n);
             (0xc000_0000..0xc000_0000 + bytes).contains(&dma)
+        }
+    }
+
+    impl Drop for Rig<'_> {
+        fn drop(&mut self) {
+            self.s.set_force(self.force_was);
         }
     }
 
@@ -563,7 +581,7 @@ mod tests {
         let t = unsafe { Target::new(rig.raw()) }?;
         let src = rig.unreachable_pages(6)?;
         src.fill(16);
-        let (_, bytes) = rig.s.pool_range();
+        let (_, bytes) = pool_range(rig.s)?;
         let n = (bytes / MAX_MAPPING_SIZE) as usize;
         let mut maps = KVec::new();
         let mut refused = 0;

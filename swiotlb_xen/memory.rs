@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The bounce pool's memory: one physically contiguous allocation, placed below a limit.
+//! The bounce pool's memory: physically contiguous chunks of up to 4 MiB (the largest
+//! page allocation), placed below a limit.
 
 use kernel::bindings;
 use kernel::ffi::c_uint;
@@ -30,7 +31,25 @@ unsafe impl Send for PoolMemory {}
 // SAFETY: shared access only reads the fields.
 unsafe impl Sync for PoolMemory {}
 
+/// Largest chunk: 1024 pages (MAX_PAGE_ORDER with 4 KiB pages).
+const MAX_CHUNK_PAGES: u64 = 1024;
+
 impl PoolMemory {
+    /// Allocates `bytes` (a power of two, at least a page) as chunks of at most 1024
+    /// pages, each placed as [`Self::alloc`] places one.
+    pub fn alloc_chunks(bytes: u64, below: u64) -> Result<KVec<Self>> {
+        let page_size = kernel::page::PAGE_SIZE as u64;
+        if !bytes.is_power_of_two() || bytes < page_size {
+            return Err(EINVAL);
+        }
+        let chunk = bytes.min(MAX_CHUNK_PAGES * page_size);
+        let mut chunks = KVec::new();
+        for _ in 0..bytes / chunk {
+            chunks.push(Self::alloc(chunk, below)?, GFP_KERNEL)?;
+        }
+        Ok(chunks)
+    }
+
     /// Allocates `bytes` (a power of two, at least a page) of ZONE_DMA memory that ends at
     /// or below physical `below` (0: anywhere in ZONE_DMA).
     ///

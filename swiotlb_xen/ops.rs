@@ -52,6 +52,7 @@ use crate::swiotlb::decide::{
 use crate::swiotlb::pool::{
     Bounce,           //
     Pool,             //
+    PoolError,        //
     Slot,             //
     MAX_MAPPING_SIZE, //
 };
@@ -159,12 +160,71 @@ impl Target {
     }
 }
 
+/// The bounce pool: one slot allocator per chunk of memory, and totals.
+pub struct Pools {
+    pools: KVec<Pool<KVec<Slot>>>,
+    used: usize,
+    high_water: usize,
+    exhausted: u64,
+}
+
+impl Pools {
+    fn alloc(&mut self, phys: PhysAddr, size: u64, min_align: u64, tag: u8) -> Result<Bounce> {
+        // First fit over the chunks; the slot allocator packs small mappings.
+        for pool in self.pools.iter_mut() {
+            let before = pool.stats().used;
+            match pool.alloc(phys, size, min_align, 0, tag) {
+                Ok(b) => {
+                    self.used += pool.stats().used - before;
+                    self.high_water = self.high_water.max(self.used);
+                    return Ok(b);
+                }
+                Err(PoolError::Exhausted) => continue,
+                Err(_) => return Err(EINVAL),
+            }
+        }
+        self.exhausted += 1;
+        Err(ENOMEM)
+    }
+
+    fn chunk_of(&mut self, phys: PhysAddr) -> Option<&mut Pool<KVec<Slot>>> {
+        self.pools.iter_mut().find(|p| p.contains(phys))
+    }
+
+    fn find(&mut self, phys: PhysAddr) -> Option<Bounce> {
+        self.chunk_of(phys)?.find(phys)
+    }
+
+    fn free(&mut self, tlb: PhysAddr, size: u64) -> Result<Bounce> {
+        let pool = self.chunk_of(tlb).ok_or(EINVAL)?;
+        let before = pool.stats().used;
+        let b = pool.free(tlb, size).map_err(|_| EINVAL)?;
+        self.used -= before - pool.stats().used;
+        Ok(b)
+    }
+}
+
+/// Totals of the pool, for debugfs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PoolTotals {
+    /// Chunks of memory.
+    pub chunks: usize,
+    /// Slots in all chunks.
+    pub slots: usize,
+    /// Slots in use now.
+    pub used: usize,
+    /// Most slots in use at once.
+    pub high_water: usize,
+    /// Mappings refused for lack of space.
+    pub exhausted: u64,
+}
+
 /// The module's instance: the bounce pool and its counters.
 #[pin_data]
 pub struct Swiotlb {
     #[pin]
-    pool: SpinLockIrq<Pool<KVec<Slot>>>,
-    memory: PoolMemory,
+    pool: SpinLockIrq<Pools>,
+    memory: KVec<PoolMemory>,
     cflush: bool,
     force: AtomicBool,
     /// The counters.
@@ -175,15 +235,25 @@ pub struct Swiotlb {
 static INSTANCE: AtomicPtr<Swiotlb> = AtomicPtr::new(ptr::null_mut());
 
 impl Swiotlb {
-    /// A pool over `memory`; `force` bounces every mapping.
-    pub fn new(memory: PoolMemory, force: bool) -> Result<impl PinInit<Self, Error>> {
-        let nslots = memory.slots();
-        let mut slots = KVec::with_capacity(nslots, GFP_KERNEL)?;
-        for _ in 0..nslots {
-            slots.push(Slot::FREE, GFP_KERNEL)?;
+    /// A pool over the chunks of `memory`; `force` bounces every mapping.
+    pub fn new(memory: KVec<PoolMemory>, force: bool) -> Result<impl PinInit<Self, Error>> {
+        let mut pools = KVec::with_capacity(memory.len(), GFP_KERNEL)?;
+        for chunk in memory.iter() {
+            let nslots = chunk.slots();
+            let mut slots = KVec::with_capacity(nslots, GFP_KERNEL)?;
+            for _ in 0..nslots {
+                slots.push(Slot::FREE, GFP_KERNEL)?;
+            }
+            let pool = Pool::new(chunk.base(), kernel::page::PAGE_SIZE as u64, slots)
+                .map_err(|_| EINVAL)?;
+            pools.push(pool, GFP_KERNEL)?;
         }
-        let pool =
-            Pool::new(memory.base(), kernel::page::PAGE_SIZE as u64, slots).map_err(|_| EINVAL)?;
+        let pool = Pools {
+            pools,
+            used: 0,
+            high_water: 0,
+            exhausted: 0,
+        };
         // SAFETY: a probing hypercall with a zeroed argument.
         let cflush = unsafe { ffi::xrs_xen_has_cache_flush() };
         Ok(try_pin_init!(Self {
@@ -217,6 +287,11 @@ impl Swiotlb {
         self.force.store(force, Ordering::Relaxed);
     }
 
+    /// Whether every mapping bounces.
+    pub fn forced(&self) -> bool {
+        self.force.load(Ordering::Relaxed)
+    }
+
     /// Whether Xen's cache-flush hypercall is there (foreign pages need no bounce then).
     pub fn has_cache_flush(&self) -> bool {
         self.cflush
@@ -230,14 +305,32 @@ impl Swiotlb {
         unsafe { p.as_ref() }
     }
 
-    /// First and last byte of the pool.
-    pub fn pool_range(&self) -> (PhysAddr, u64) {
-        (self.memory.base(), self.memory.bytes())
+    /// The chunks of the pool: (first byte, size).
+    pub fn chunks(&self) -> impl Iterator<Item = (PhysAddr, u64)> + '_ {
+        self.memory.iter().map(|c| (c.base(), c.bytes()))
+    }
+
+    /// The pool as one range when it is one chunk (the KUnit suite needs that).
+    pub fn single_chunk(&self) -> Option<(PhysAddr, u64)> {
+        let mut it = self.chunks();
+        let first = it.next()?;
+        it.next().is_none().then_some(first)
+    }
+
+    fn in_pool(&self, phys: PhysAddr) -> bool {
+        self.memory.iter().any(|c| c.contains(phys))
     }
 
     /// The pool's counters.
-    pub fn pool_stats(&self) -> crate::swiotlb::pool::PoolStats {
-        self.pool.lock().stats()
+    pub fn pool_stats(&self) -> PoolTotals {
+        let p = self.pool.lock();
+        PoolTotals {
+            chunks: p.pools.len(),
+            slots: p.pools.iter().map(|x| x.stats().slots).sum(),
+            used: p.used,
+            high_water: p.high_water,
+            exhausted: p.exhausted,
+        }
     }
 
     fn fail(&self) {
@@ -332,11 +425,7 @@ impl Swiotlb {
                 }
                 // SAFETY: `t.dev` is live.
                 let min_align = unsafe { ffi::xrs_dev_min_align_mask(t.dev) };
-                let b = self
-                    .pool
-                    .lock()
-                    .alloc(phys, size, min_align, 0, dir as u8)
-                    .map_err(|_| ENOMEM)?;
+                let b = self.pool.lock().alloc(phys, size, min_align, dir as u8)?;
                 let dma = xen::phys_to_machine(&KernelP2m, b.tlb)
                     .and_then(|m| map.machine_range_to_dma(m, size).ok())
                     .filter(|&d| t.limit.reachable(d, size));
@@ -379,7 +468,7 @@ impl Swiotlb {
     ) -> Result {
         let phys = self.handle_to_phys(t, dma, size)?;
         let skip_sync = attrs & bindings::DMA_ATTR_SKIP_CPU_SYNC as c_ulong != 0;
-        if !self.memory.contains(phys) {
+        if !self.in_pool(phys) {
             if !skip_sync {
                 self.sync_for_cpu_cache(t, phys, size, dir);
             }
@@ -391,7 +480,7 @@ impl Swiotlb {
             if b.tlb != phys || b.size != size || b.tag != dir as u8 {
                 return Err(EINVAL);
             }
-            pool.free(phys, size).map_err(|_| EINVAL)?
+            pool.free(phys, size)?
         };
         if !skip_sync {
             self.sync_for_cpu_cache(t, b.tlb, size, dir);
@@ -404,7 +493,7 @@ impl Swiotlb {
 
     /// The bounce mapping holding `[phys, phys + size)`, if `phys` is in the pool.
     fn bounce_of(&self, phys: PhysAddr, size: u64) -> Result<Option<(Bounce, u64)>> {
-        if !self.memory.contains(phys) {
+        if !self.in_pool(phys) {
             return Ok(None);
         }
         let b = self.pool.lock().find(phys).ok_or(EINVAL)?;
@@ -440,13 +529,14 @@ impl Swiotlb {
         Ok(())
     }
 
-    /// Whether a device on `t`'s bus with DMA mask `mask` reaches the whole pool.
+    /// Whether a device on `t`'s bus with DMA mask `mask` reaches every chunk of the pool.
     pub fn reaches_pool(&self, t: &Target, mask: u64) -> bool {
-        let (base, bytes) = self.pool_range();
         let limit = t.with_mask(mask);
-        xen::phys_to_machine(&KernelP2m, base)
-            .and_then(|m| t.ranges.map().machine_range_to_dma(m, bytes).ok())
-            .is_some_and(|d| limit.reachable(d, bytes))
+        self.chunks().all(|(base, bytes)| {
+            xen::phys_to_machine(&KernelP2m, base)
+                .and_then(|m| t.ranges.map().machine_range_to_dma(m, bytes).ok())
+                .is_some_and(|d| limit.reachable(d, bytes))
+        })
     }
 
     /// `alloc`: a coherent buffer the device reaches, zeroed.

@@ -208,7 +208,16 @@ impl<S: Deref<Target = [Slot]> + DerefMut> Pool<S> {
             return Err(PoolError::Exhausted);
         }
         let mut tried = 0;
-        let mut i = self.next % n.max(1);
+        // Small mappings are packed first-fit from the start of the pool, large ones go
+        // next-fit: spreading small mappings over every segment would leave no segment
+        // free for a full-size mapping, and a driver that retries (virtio-blk does)
+        // would then livelock. (The kernel's swiotlb is next-fit for all sizes, in a pool
+        // sixteen times larger.)
+        let mut i = if nslots < IO_TLB_SEGSIZE / 4 {
+            0
+        } else {
+            self.next % n.max(1)
+        };
         while tried < n {
             let addr = self.slot_addr(i);
             let seg_end = (i / IO_TLB_SEGSIZE + 1) * IO_TLB_SEGSIZE;
@@ -228,7 +237,9 @@ impl<S: Deref<Target = [Slot]> + DerefMut> Pool<S> {
                 self.slots[i].tag = tag;
                 self.stats.used += nslots;
                 self.stats.high_water = self.stats.high_water.max(self.stats.used);
-                self.next = (i + nslots) % n;
+                if nslots >= IO_TLB_SEGSIZE / 4 {
+                    self.next = (i + nslots) % n;
+                }
                 return Ok(Bounce {
                     tlb: PhysAddr::new(addr + offset),
                     orig,

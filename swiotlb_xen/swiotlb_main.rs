@@ -42,8 +42,8 @@ module! {
     license: "GPL",
     params: {
         pool_kib: u32 {
-            default: 4096,
-            description: "Bounce pool size in KiB (a power of two, at most one allocation)",
+            default: 65536,
+            description: "Bounce pool size in KiB (a power of two; chunks of up to 4 MiB)",
         },
         pool_below: u64 {
             default: 0,
@@ -63,7 +63,6 @@ impl fmt::Debug for StatsView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.0.stats;
         let p = self.0.pool_stats();
-        let (base, bytes) = self.0.pool_range();
         let get = |a: &core::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
         writeln!(f, "direct: {}", get(&s.direct))?;
         writeln!(f, "bounced_forced: {}", get(&s.bounced[0]))?;
@@ -74,7 +73,10 @@ impl fmt::Debug for StatsView {
         writeln!(f, "bounced_bytes: {}", get(&s.bounced_bytes))?;
         writeln!(f, "failures: {}", get(&s.failures))?;
         writeln!(f, "coherent_live: {}", get(&s.coherent))?;
-        writeln!(f, "pool: {:#x} + {:#x}", base.as_u64(), bytes)?;
+        for (base, bytes) in self.0.chunks() {
+            writeln!(f, "pool_chunk: {:#x} + {:#x}", base.as_u64(), bytes)?;
+        }
+        writeln!(f, "pool_chunks: {}", p.chunks)?;
         writeln!(f, "pool_slots: {}", p.slots)?;
         writeln!(f, "pool_used: {}", p.used)?;
         writeln!(f, "pool_high_water: {}", p.high_water)?;
@@ -93,7 +95,7 @@ impl kernel::Module for XenSwiotlb {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let bytes = u64::from(module_parameters::pool_kib.value()) * 1024;
         let below = module_parameters::pool_below.value();
-        let memory = PoolMemory::alloc(bytes, below).inspect_err(|_| {
+        let memory = PoolMemory::alloc_chunks(bytes, below).inspect_err(|_| {
             pr_err!(
                 "cannot allocate a {} KiB bounce pool below {:#x}\n",
                 bytes / 1024,
@@ -106,8 +108,13 @@ impl kernel::Module for XenSwiotlb {
         )?;
         // SAFETY: the instance lives in `instance` until `Drop` has unpublished it.
         unsafe { Swiotlb::publish(&instance) };
-        let (base, bytes) = instance.pool_range();
-        pr_info!("bounce pool {:#x} + {} KiB\n", base.as_u64(), bytes / 1024);
+        for (base, bytes) in instance.chunks() {
+            pr_info!(
+                "bounce pool chunk {:#x} + {} KiB\n",
+                base.as_u64(),
+                bytes / 1024
+            );
+        }
 
         let dir = Dir::new(c"xen_swiotlb_rs");
         let stats = KBox::pin_init(

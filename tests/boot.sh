@@ -3,7 +3,7 @@
 #
 # Boots the kernel in QEMU (arm64 virt, TCG): bare, or as Dom0 under Xen 4.20.
 #
-# usage: tests/boot.sh bare|xen IMAGE INITRD test|run [LOG]
+# usage: [XRS_DISK=IMG] tests/boot.sh bare|xen IMAGE INITRD test|blk|report|run [LOG]
 #   test: no input, console to LOG, killed after $XRS_BOOT_TIMEOUT s (default 900)
 #   run:  console on this terminal (Ctrl-a x quits QEMU), or to LOG when given
 set -euo pipefail
@@ -16,6 +16,10 @@ xen="$XRS_CACHE/arm64-root/boot/xen-4.20-arm64"
 timeout_s=${XRS_BOOT_TIMEOUT:-900}
 
 args=(-cpu cortex-a57 -smp 2 -m 2048 -nographic -no-reboot)
+# A virtio-blk disk on virtio-mmio, when XRS_DISK names an image.
+if [ -n "${XRS_DISK:-}" ]; then
+	args+=(-drive "if=none,file=$XRS_DISK,format=raw,id=disk0" -device virtio-blk-device,drive=disk0)
+fi
 case "$how" in
 bare)
 	args+=(-machine virt,gic-version=3 -kernel "$image" -initrd "$initrd"

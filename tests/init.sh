@@ -4,6 +4,7 @@
 # /init of the test and run images. Mounts the usual file systems and loads the Rust
 # stack (KUnit suites run as each module loads). Then, by xrs.mode on the command line:
 #   test   power off
+#   blk    run the virtio-blk test (tests/blk-test.sh), power off
 #   report print a status report, power off
 #   run    print the report, give a shell on the console
 
@@ -37,7 +38,11 @@ for m in /lib/modules/xrs/*.ko; do
 done
 echo "XRS: modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 
-if [ "$mode" != test ]; then
+if [ "$mode" = blk ]; then
+	sh /usr/lib/xrs/blk-test.sh
+fi
+
+if [ "$mode" != test ] && [ "$mode" != blk ]; then
 	dmesg | grep -E '^# [a-z0-9_]+: pass:' | grep -v Totals | sed 's/^# /XRS: KUnit /'
 	echo "XRS: memory: $(grep MemTotal /proc/meminfo | tr -s ' ')"
 	echo "XRS: /dev/xen: $(ls /dev/xen 2>/dev/null | tr '\n' ' ')"

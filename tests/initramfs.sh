@@ -23,6 +23,8 @@ ln -s usr/bin "$stage/bin"
 ln -s usr/sbin "$stage/sbin"
 install -m 0755 "$here/init.sh" "$stage/init"
 grep -v '^#' "$here/config/module-args" >"$stage/etc/xrs-module-args"
+mkdir -p "$stage/usr/lib/xrs"
+install -m 0755 "$here/blk-test.sh" "$stage/usr/lib/xrs/blk-test.sh"
 cp "$root/usr/bin/busybox" "$stage/usr/bin/busybox"
 for m in "$@"; do
 	cp "$m" "$stage/usr/lib/modules/xrs/"

@@ -87,6 +87,8 @@ impl DeviceRanges {
     }
 }
 
+// Built into xen_dma_test.ko only, not into every module that carries the core.
+#[cfg(xrs_dma_tests)]
 #[kunit_tests(xen_dma_ranges)]
 mod tests {
     use super::super::super::addr::{

@@ -5,6 +5,7 @@
 //! C header: [`include/xen/arm/page.h`](srctree/include/xen/arm/page.h).
 
 use kernel::ffi::c_ulong;
+#[cfg(xrs_dma_tests)]
 use kernel::prelude::*;
 
 use super::super::addr::{
@@ -32,6 +33,8 @@ impl P2m for KernelP2m {
     }
 }
 
+// Built into xen_dma_test.ko only, not into every module that carries the core.
+#[cfg(xrs_dma_tests)]
 #[kunit_tests(xen_dma_p2m)]
 mod tests {
     use super::super::super::addr::{

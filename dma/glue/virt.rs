@@ -62,6 +62,8 @@ pub fn virt_to_pfn<T>(ptr: *const T) -> Result<Pfn<SHIFT>, VirtError> {
     pure::virt_to_pfn(&layout(), &KernelPageTables, ptr as usize)
 }
 
+// Built into xen_dma_test.ko only, not into every module that carries the core.
+#[cfg(xrs_dma_tests)]
 #[kunit_tests(xen_dma_virt)]
 mod tests {
     use super::super::super::addr::PhysAddr;
