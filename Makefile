@@ -10,9 +10,10 @@
 #   make setup    install packages and fetch sources only
 #   make check    host tests only (cargo test)
 #   make lint     rustfmt, clippy (host and CLIPPY=1), rustdoc, checkpatch
+#   make bench    map+unmap cost: Rust ops vs C xen-swiotlb vs dma-direct (own kernel)
 #   make clean    remove build products from the tree
 
-.PHONY: all run test modules kernel setup check lint clean
+.PHONY: all run test modules kernel setup check lint bench clean
 
 all: modules
 
@@ -42,3 +43,6 @@ clean:
 
 lint:
 	@tests/lint.sh
+
+bench:
+	@tests/bench.sh

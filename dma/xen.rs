@@ -96,6 +96,12 @@ pub fn dma_to_phys(
 ///
 /// A buffer whose end overflows the address space counts as straddling.
 pub fn range_straddles_page_boundary(p2m: &impl P2m, phys: PhysAddr, len: u64) -> bool {
+    range_straddles_from(p2m, phys, len, p2m.pfn_to_bfn(phys.xen_pfn()))
+}
+
+/// [`range_straddles_page_boundary`] for a caller that already looked up the machine frame
+/// of `phys`'s first Xen frame (`first_bfn`): one p2m lookup fewer on the map path.
+pub fn range_straddles_from(p2m: &impl P2m, phys: PhysAddr, len: u64, first_bfn: Bfn) -> bool {
     if phys.checked_add(len.saturating_sub(1)).is_none() {
         return true;
     }
@@ -103,7 +109,6 @@ pub fn range_straddles_page_boundary(p2m: &impl P2m, phys: PhysAddr, len: u64) -
         return true;
     };
     let first = phys.xen_pfn();
-    let first_bfn = p2m.pfn_to_bfn(first);
     for i in 1..frames {
         let (Some(pfn), Some(expect)) = (
             first.as_u64().checked_add(i),

@@ -82,15 +82,17 @@ pub fn plan(
     if policy.small_kmalloc {
         return MapPlan::Bounce(BounceReason::SmallKmalloc);
     }
-    // A Linux page is never part local, part foreign: the first Xen frame tells.
-    let foreign = p2m.pfn_to_bfn(phys.xen_pfn()).as_u64() != phys.xen_pfn().as_u64();
+    // One p2m lookup serves the foreign check, the straddle check and the translation. A
+    // Linux page is never part local, part foreign: the first Xen frame tells.
+    let bfn = p2m.pfn_to_bfn(phys.xen_pfn());
+    let foreign = bfn.as_u64() != phys.xen_pfn().as_u64();
     if foreign && policy.foreign_needs_bounce {
         return MapPlan::Bounce(BounceReason::Foreign);
     }
-    if xen::range_straddles_page_boundary(p2m, phys, len) {
+    if xen::range_straddles_from(p2m, phys, len, bfn) {
         return MapPlan::Bounce(BounceReason::Straddles);
     }
-    let Some(maddr) = xen::phys_to_machine(p2m, phys) else {
+    let Some(maddr) = bfn.machine(phys.xen_page_offset()) else {
         return MapPlan::Bounce(BounceReason::Unreachable);
     };
     match map.machine_range_to_dma(maddr, len) {

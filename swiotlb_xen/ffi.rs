@@ -13,6 +13,18 @@ use kernel::ffi::{
     c_void,  //
 };
 
+/// `struct xrs_dev_dma_info`: what the DMA ops read of a device on every call.
+#[repr(C)]
+#[derive(Default)]
+pub struct DevDmaInfo {
+    /// `*dev->dma_mask`, 0 without one.
+    pub mask: u64,
+    /// `dev->bus_dma_limit`.
+    pub bus_limit: u64,
+    /// `dev_is_dma_coherent()`.
+    pub coherent: bool,
+}
+
 #[expect(
     improper_ctypes,
     reason = "bindgen's struct device has zero-sized members; only pointers cross over"
@@ -34,6 +46,8 @@ extern "C" {
     pub fn xrs_dev_name(dev: *mut bindings::device) -> *const c_char;
     /// The `devices` module parameter.
     pub fn xrs_devices_param() -> *const c_char;
+    /// Fills `info` for `dev`.
+    pub fn xrs_dev_dma_info(dev: *mut bindings::device, info: *mut DevDmaInfo);
     /// `dev_is_dma_coherent()`.
     pub fn xrs_dev_is_dma_coherent(dev: *mut bindings::device) -> bool;
     /// `*dev->dma_mask`, 0 without one.
@@ -141,4 +155,19 @@ extern "C" {
     pub fn xrs_test_max_mapping_size(dev: *mut bindings::device) -> usize;
     /// `module_refcount(THIS_MODULE)`.
     pub fn xrs_module_refcount() -> c_int;
+    /// `iters` map+unmap pairs of one range; elapsed ns, `u64::MAX` on a failed map.
+    pub fn xrs_bench_single(
+        dev: *mut bindings::device,
+        phys: u64,
+        size: usize,
+        iters: c_uint,
+    ) -> u64;
+    /// `iters` map+unmap pairs of an `n`-entry scatterlist of `len`-byte ranges.
+    pub fn xrs_bench_sg(
+        dev: *mut bindings::device,
+        phys: *const u64,
+        n: c_uint,
+        len: u32,
+        iters: c_uint,
+    ) -> u64;
 }

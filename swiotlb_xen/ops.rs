@@ -34,12 +34,16 @@ use kernel::sync::{
 };
 
 use crate::dma::addr::{
-    DmaAddr,  //
-    PhysAddr, //
+    DmaAddr,     //
+    MachineAddr, //
+    PhysAddr,    //
 };
 use crate::dma::glue::device::DeviceRanges;
 use crate::dma::glue::p2m::KernelP2m;
-use crate::dma::ranges::DmaLimit;
+use crate::dma::ranges::{
+    DmaLimit,    //
+    DmaRangeMap, //
+};
 use crate::dma::xen;
 use crate::ffi;
 use crate::memory::PoolMemory;
@@ -122,36 +126,35 @@ fn reason_index(r: BounceReason) -> usize {
 }
 
 /// What the operations need to know about the device of a call.
-pub struct Target {
+pub struct Target<'a> {
     dev: *mut bindings::device,
-    ranges: DeviceRanges,
+    map: DmaRangeMap<'a>,
     limit: DmaLimit,
     coherent: bool,
 }
 
-impl Target {
-    /// Reads the DMA configuration of `dev`.
+impl Target<'_> {
+    /// Reads the DMA configuration of `dev`, its range table in place.
     ///
     /// # Safety
     ///
-    /// `dev` is a live device whose DMA configuration is settled (it is being given DMA
-    /// calls, so a driver is bound, or a test configured it).
+    /// `dev` is a live device whose DMA configuration is settled and stays so while the
+    /// value lives (it is being given DMA calls, so a driver is bound, or a test
+    /// configured it).
     pub unsafe fn new(dev: *mut bindings::device) -> Result<Self> {
         // SAFETY: per this function's requirements.
-        let ranges = unsafe { DeviceRanges::from_raw(dev) }?;
-        // SAFETY: `dev` is live.
-        let (mask, bus_limit, coherent) = unsafe {
-            (
-                ffi::xrs_dev_dma_mask(dev),
-                crate::dma::glue::ffi::xrs_kernel_bus_dma_limit(dev),
-                ffi::xrs_dev_is_dma_coherent(dev),
-            )
-        };
+        let map = unsafe { DeviceRanges::borrow(dev) }?;
+        let mut info = ffi::DevDmaInfo::default();
+        // SAFETY: `dev` is live; `info` is a valid out-parameter.
+        unsafe { ffi::xrs_dev_dma_info(dev, &mut info) };
         Ok(Self {
             dev,
-            ranges,
-            limit: DmaLimit { mask, bus_limit },
-            coherent,
+            map,
+            limit: DmaLimit {
+                mask: info.mask,
+                bus_limit: info.bus_limit,
+            },
+            coherent: info.coherent,
         })
     }
 
@@ -337,14 +340,19 @@ impl Swiotlb {
         self.stats.failures.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Cache maintenance before the device touches `[phys, phys + size)`.
-    fn sync_for_device_cache(&self, t: &Target, phys: PhysAddr, size: u64, dir: Direction) {
+    /// Cache maintenance before the device touches `[phys, phys + size)`, held in machine
+    /// memory at `maddr`.
+    fn sync_for_device_cache(
+        &self,
+        t: &Target<'_>,
+        phys: PhysAddr,
+        maddr: MachineAddr,
+        size: u64,
+        dir: Direction,
+    ) {
         if t.coherent {
             return;
         }
-        let Some(maddr) = xen::phys_to_machine(&KernelP2m, phys) else {
-            return;
-        };
         // SAFETY: a query.
         if unsafe { ffi::xrs_pfn_valid(maddr.bfn().as_u64() as c_ulong) } {
             // SAFETY: `phys` is local, linear-mapped RAM covered by the mapping.
@@ -359,13 +367,17 @@ impl Swiotlb {
     }
 
     /// Cache maintenance before the CPU reads what the device wrote.
-    fn sync_for_cpu_cache(&self, t: &Target, phys: PhysAddr, size: u64, dir: Direction) {
+    fn sync_for_cpu_cache(
+        &self,
+        t: &Target<'_>,
+        phys: PhysAddr,
+        maddr: MachineAddr,
+        size: u64,
+        dir: Direction,
+    ) {
         if t.coherent || !dir.device_writes() {
             return;
         }
-        let Some(maddr) = xen::phys_to_machine(&KernelP2m, phys) else {
-            return;
-        };
         // SAFETY: a query.
         if unsafe { ffi::xrs_pfn_valid(maddr.bfn().as_u64() as c_ulong) } {
             // SAFETY: `phys` is local, linear-mapped RAM covered by the mapping.
@@ -386,7 +398,7 @@ impl Swiotlb {
     /// `map_phys`: the bus address for `[phys, phys + size)`.
     pub fn map(
         &self,
-        t: &Target,
+        t: &Target<'_>,
         phys: PhysAddr,
         size: u64,
         dir: Direction,
@@ -401,20 +413,22 @@ impl Swiotlb {
                 Err(EIO)
             };
         }
+        // Only a non-coherent device can need it: skip the call for coherent ones.
         // SAFETY: `t.dev` is live.
-        let small_kmalloc =
-            unsafe { ffi::xrs_dma_kmalloc_needs_bounce(t.dev, size as usize, dir.raw()) };
+        let small_kmalloc = !t.coherent
+            && unsafe { ffi::xrs_dma_kmalloc_needs_bounce(t.dev, size as usize, dir.raw()) };
         let policy = Policy {
             force: self.force.load(Ordering::Relaxed),
             foreign_needs_bounce: !self.cflush && !t.coherent,
             small_kmalloc,
         };
-        let map = t.ranges.map();
+        let map = t.map;
         let skip_sync = attrs & bindings::DMA_ATTR_SKIP_CPU_SYNC as c_ulong != 0;
         match decide::plan(&KernelP2m, &map, &t.limit, phys, size, &policy) {
             MapPlan::Direct(dma) => {
                 if !skip_sync {
-                    self.sync_for_device_cache(t, phys, size, dir);
+                    let maddr = map.dma_to_machine(dma).map_err(|_| EIO)?;
+                    self.sync_for_device_cache(t, phys, maddr, size, dir);
                 }
                 self.stats.direct.fetch_add(1, Ordering::Relaxed);
                 Ok(dma)
@@ -426,10 +440,11 @@ impl Swiotlb {
                 // SAFETY: `t.dev` is live.
                 let min_align = unsafe { ffi::xrs_dev_min_align_mask(t.dev) };
                 let b = self.pool.lock().alloc(phys, size, min_align, dir as u8)?;
-                let dma = xen::phys_to_machine(&KernelP2m, b.tlb)
+                let tlb_machine = xen::phys_to_machine(&KernelP2m, b.tlb);
+                let dma = tlb_machine
                     .and_then(|m| map.machine_range_to_dma(m, size).ok())
                     .filter(|&d| t.limit.reachable(d, size));
-                let Some(dma) = dma else {
+                let (Some(dma), Some(tlb_machine)) = (dma, tlb_machine) else {
                     // The pool is out of this device's reach: attaching should have
                     // refused it.
                     let _ = self.pool.lock().free(b.tlb, size);
@@ -439,7 +454,7 @@ impl Swiotlb {
                 // must not expose stale pool data to the CPU.
                 self.copy(b.tlb, phys, size);
                 if !skip_sync {
-                    self.sync_for_device_cache(t, b.tlb, size, dir);
+                    self.sync_for_device_cache(t, b.tlb, tlb_machine, size, dir);
                 }
                 self.stats.bounced[reason_index(reason)].fetch_add(1, Ordering::Relaxed);
                 Ok(dma)
@@ -447,30 +462,36 @@ impl Swiotlb {
         }
     }
 
-    /// The physical address behind a handle of `t`, with the whole range translated.
-    fn handle_to_phys(&self, t: &Target, dma: DmaAddr, size: u64) -> Result<PhysAddr> {
+    /// The physical and machine addresses behind a handle of `t`, with the whole range
+    /// translated.
+    fn handle_to_phys(
+        &self,
+        t: &Target<'_>,
+        dma: DmaAddr,
+        size: u64,
+    ) -> Result<(PhysAddr, MachineAddr)> {
         let maddr = t
-            .ranges
-            .map()
+            .map
             .dma_range_to_machine(dma, size.max(1))
             .map_err(|_| EINVAL)?;
-        xen::machine_to_phys(&KernelP2m, maddr).ok_or(EINVAL)
+        let phys = xen::machine_to_phys(&KernelP2m, maddr).ok_or(EINVAL)?;
+        Ok((phys, maddr))
     }
 
     /// `unmap_phys`.
     pub fn unmap(
         &self,
-        t: &Target,
+        t: &Target<'_>,
         dma: DmaAddr,
         size: u64,
         dir: Direction,
         attrs: c_ulong,
     ) -> Result {
-        let phys = self.handle_to_phys(t, dma, size)?;
+        let (phys, maddr) = self.handle_to_phys(t, dma, size)?;
         let skip_sync = attrs & bindings::DMA_ATTR_SKIP_CPU_SYNC as c_ulong != 0;
         if !self.in_pool(phys) {
             if !skip_sync {
-                self.sync_for_cpu_cache(t, phys, size, dir);
+                self.sync_for_cpu_cache(t, phys, maddr, size, dir);
             }
             return Ok(());
         }
@@ -483,7 +504,7 @@ impl Swiotlb {
             pool.free(phys, size)?
         };
         if !skip_sync {
-            self.sync_for_cpu_cache(t, b.tlb, size, dir);
+            self.sync_for_cpu_cache(t, b.tlb, maddr, size, dir);
         }
         if dir.device_writes() {
             self.copy(b.orig, b.tlb, size);
@@ -505,10 +526,10 @@ impl Swiotlb {
     }
 
     /// `sync_single_for_cpu`.
-    pub fn sync_for_cpu(&self, t: &Target, dma: DmaAddr, size: u64, dir: Direction) -> Result {
-        let phys = self.handle_to_phys(t, dma, size)?;
+    pub fn sync_for_cpu(&self, t: &Target<'_>, dma: DmaAddr, size: u64, dir: Direction) -> Result {
+        let (phys, maddr) = self.handle_to_phys(t, dma, size)?;
         let bounce = self.bounce_of(phys, size)?;
-        self.sync_for_cpu_cache(t, phys, size, dir);
+        self.sync_for_cpu_cache(t, phys, maddr, size, dir);
         if let Some((b, off)) = bounce {
             if dir.device_writes() {
                 self.copy(PhysAddr::new(b.orig.as_u64() + off), phys, size);
@@ -518,23 +539,29 @@ impl Swiotlb {
     }
 
     /// `sync_single_for_device`.
-    pub fn sync_for_device(&self, t: &Target, dma: DmaAddr, size: u64, dir: Direction) -> Result {
-        let phys = self.handle_to_phys(t, dma, size)?;
+    pub fn sync_for_device(
+        &self,
+        t: &Target<'_>,
+        dma: DmaAddr,
+        size: u64,
+        dir: Direction,
+    ) -> Result {
+        let (phys, maddr) = self.handle_to_phys(t, dma, size)?;
         if let Some((b, off)) = self.bounce_of(phys, size)? {
             if dir.device_reads() {
                 self.copy(phys, PhysAddr::new(b.orig.as_u64() + off), size);
             }
         }
-        self.sync_for_device_cache(t, phys, size, dir);
+        self.sync_for_device_cache(t, phys, maddr, size, dir);
         Ok(())
     }
 
     /// Whether a device on `t`'s bus with DMA mask `mask` reaches every chunk of the pool.
-    pub fn reaches_pool(&self, t: &Target, mask: u64) -> bool {
+    pub fn reaches_pool(&self, t: &Target<'_>, mask: u64) -> bool {
         let limit = t.with_mask(mask);
         self.chunks().all(|(base, bytes)| {
             xen::phys_to_machine(&KernelP2m, base)
-                .and_then(|m| t.ranges.map().machine_range_to_dma(m, bytes).ok())
+                .and_then(|m| t.map.machine_range_to_dma(m, bytes).ok())
                 .is_some_and(|d| limit.reachable(d, bytes))
         })
     }
@@ -542,7 +569,7 @@ impl Swiotlb {
     /// `alloc`: a coherent buffer the device reaches, zeroed.
     pub fn alloc(
         &self,
-        t: &Target,
+        t: &Target<'_>,
         size: u64,
         gfp: bindings::gfp_t,
     ) -> Result<(*mut c_void, DmaAddr)> {
@@ -551,7 +578,7 @@ impl Swiotlb {
             // SAFETY: `t.dev` is live.
             unsafe { ffi::xrs_dev_coherent_dma_mask(t.dev) },
         );
-        let map = t.ranges.map();
+        let map = t.map;
         let bytes = (kernel::page::PAGE_SIZE as u64) << order;
         for attempt in 0..2 {
             // SAFETY: plain page allocation; the second attempt asks ZONE_DMA, which the
@@ -613,12 +640,18 @@ impl Swiotlb {
     ///
     /// `vaddr` and `dma` were returned together by [`Self::alloc`] for `size` bytes and
     /// are not used after this call.
-    pub unsafe fn free(&self, t: &Target, size: u64, vaddr: *mut c_void, dma: DmaAddr) -> Result {
+    pub unsafe fn free(
+        &self,
+        t: &Target<'_>,
+        size: u64,
+        vaddr: *mut c_void,
+        dma: DmaAddr,
+    ) -> Result {
         let order = crate::dma::addr::get_order::<{ kernel::page::PAGE_SHIFT as u32 }>(size);
         // The Raspberry Pi 4 bug: virt_to_page() of a remapped buffer names the wrong page.
         let pfn = crate::dma::glue::virt::virt_to_pfn(vaddr).map_err(|_| EINVAL)?;
         let phys = pfn.phys().ok_or(EINVAL)?;
-        if xen::phys_to_dma(&KernelP2m, &t.ranges.map(), phys) != Ok(dma) {
+        if xen::phys_to_dma(&KernelP2m, &t.map, phys) != Ok(dma) {
             return Err(EINVAL);
         }
         let layout = crate::dma::glue::virt::layout();
@@ -641,7 +674,7 @@ impl Swiotlb {
 /// Runs `f` with the instance and the device of a C call; counts a failure on error.
 fn with<R>(
     dev: *mut bindings::device,
-    f: impl FnOnce(&Swiotlb, &Target) -> Result<R>,
+    f: impl FnOnce(&Swiotlb, &Target<'_>) -> Result<R>,
 ) -> Result<R> {
     let s = Swiotlb::get().ok_or(ENODEV)?;
     // SAFETY: the kernel calls DMA ops only for a device whose DMA is configured.

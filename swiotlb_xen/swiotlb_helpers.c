@@ -16,10 +16,12 @@
 #include <linux/moduleparam.h>
 #include <linux/platform_device.h>
 #include <linux/rcupdate.h>
+#include <linux/timekeeping.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/scatterlist.h>
 #include <asm/cacheflush.h>
+#include <asm/cpufeature.h>
 #include <asm/cputype.h>
 #include <xen/interface/grant_table.h>
 #include <xen/page.h>
@@ -222,6 +224,13 @@ const char *xrs_dev_name(struct device *dev)
 	return dev_name(dev);
 }
 
+void xrs_dev_dma_info(struct device *dev, struct xrs_dev_dma_info *info)
+{
+	info->mask = dev->dma_mask ? *dev->dma_mask : 0;
+	info->bus_limit = dev->bus_dma_limit;
+	info->coherent = dev_is_dma_coherent(dev);
+}
+
 bool xrs_dev_is_dma_coherent(struct device *dev)
 {
 	return dev_is_dma_coherent(dev);
@@ -264,17 +273,28 @@ void xrs_copy_phys(phys_addr_t dst, phys_addr_t src, size_t len)
  * and arch_sync_dma_for_cpu do (neither is exported): clean before the device reads,
  * invalidate before the CPU reads what the device wrote.
  */
+/* The smallest D-cache line of the system, read once (CTR_EL0.DminLine). */
+static u64 xrs_dcache_line(void)
+{
+	static u64 line;
+
+	if (!line)
+		WRITE_ONCE(line, 4 << ((read_sanitised_ftr_reg(SYS_CTR_EL0) >> 16) & 0xf));
+	return line;
+}
+
 static void xrs_dcache_op(phys_addr_t phys, size_t size, bool clean_only)
 {
-	u64 line = 4 << ((read_cpuid_cachetype() >> 16) & 0xf);
+	u64 line = xrs_dcache_line();
 	unsigned long start = (unsigned long)phys_to_virt(phys) & ~(line - 1);
 	unsigned long end = (unsigned long)phys_to_virt(phys) + size;
 
 	/* Clean+invalidate stands in for invalidate: it never drops a dirty neighbour. */
-	for (; start < end; start += line) {
-		if (clean_only)
+	if (clean_only) {
+		for (; start < end; start += line)
 			asm volatile("dc cvac, %0" : : "r"(start) : "memory");
-		else
+	} else {
+		for (; start < end; start += line)
 			asm volatile("dc civac, %0" : : "r"(start) : "memory");
 	}
 	dsb(sy);
@@ -458,5 +478,50 @@ size_t xrs_test_max_mapping_size(struct device *dev)
 int xrs_module_refcount(void)
 {
 	return module_refcount(THIS_MODULE);
+}
+
+/*
+ * Benchmark loops (bench.rs): @iters map+unmap pairs through the DMA API, whatever ops
+ * the device has. Return the elapsed nanoseconds, U64_MAX if a mapping failed.
+ */
+u64 xrs_bench_single(struct device *dev, phys_addr_t phys, size_t size, unsigned int iters)
+{
+	u64 start = ktime_get_ns();
+	unsigned int i;
+
+	for (i = 0; i < iters; i++) {
+		dma_addr_t dma = dma_map_phys(dev, phys, size, DMA_TO_DEVICE, 0);
+
+		if (dma_mapping_error(dev, dma))
+			return U64_MAX;
+		dma_unmap_phys(dev, dma, size, DMA_TO_DEVICE, 0);
+	}
+	return ktime_get_ns() - start;
+}
+
+u64 xrs_bench_sg(struct device *dev, const u64 *phys, unsigned int n, u32 len,
+		 unsigned int iters)
+{
+	struct scatterlist *sgl = kmalloc_array(n, sizeof(*sgl), GFP_KERNEL);
+	struct scatterlist *sg;
+	u64 start, ret;
+	unsigned int i;
+
+	if (!sgl)
+		return U64_MAX;
+	sg_init_table(sgl, n);
+	for_each_sg(sgl, sg, n, i)
+		sg_set_page(sg, pfn_to_page(PHYS_PFN(phys[i])), len, offset_in_page(phys[i]));
+	start = ktime_get_ns();
+	for (i = 0; i < iters; i++) {
+		if (dma_map_sg(dev, sgl, n, DMA_TO_DEVICE) != n) {
+			kfree(sgl);
+			return U64_MAX;
+		}
+		dma_unmap_sg(dev, sgl, n, DMA_TO_DEVICE);
+	}
+	ret = ktime_get_ns() - start;
+	kfree(sgl);
+	return ret;
 }
 #endif

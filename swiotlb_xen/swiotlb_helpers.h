@@ -29,6 +29,13 @@ void xrs_swiotlb_free(struct device *dev, size_t size, void *vaddr, dma_addr_t d
 		      unsigned long attrs);
 
 /* C helpers. */
+struct xrs_dev_dma_info {
+	u64 mask;
+	u64 bus_limit;
+	bool coherent;
+};
+
+void xrs_dev_dma_info(struct device *dev, struct xrs_dev_dma_info *info);
 const void *xrs_swiotlb_ops(void);
 const void *xrs_get_dma_ops(struct device *dev);
 void xrs_set_dma_ops(struct device *dev, const void *ops);
@@ -75,5 +82,8 @@ void xrs_test_free_coherent(struct device *dev, size_t size, void *vaddr, u64 dm
 int xrs_test_set_mask(struct device *dev, u64 mask);
 size_t xrs_test_max_mapping_size(struct device *dev);
 int xrs_module_refcount(void);
+u64 xrs_bench_single(struct device *dev, phys_addr_t phys, size_t size, unsigned int iters);
+u64 xrs_bench_sg(struct device *dev, const u64 *phys, unsigned int n, u32 len,
+		 unsigned int iters);
 
 #endif

@@ -25,6 +25,8 @@ pub mod dma;
 pub mod swiotlb;
 
 pub mod attach;
+#[cfg(CONFIG_KUNIT = "y")]
+pub mod bench;
 pub mod engine;
 pub mod ffi;
 pub mod memory;
@@ -52,6 +54,10 @@ module! {
         force_bounce: bool {
             default: false,
             description: "Bounce every mapping",
+        },
+        bench: u32 {
+            default: 0,
+            description: "Run the benchmark at load: 1 in place, 2 bounced (make bench)",
         },
     },
 }
@@ -128,6 +134,16 @@ impl kernel::Module for XenSwiotlb {
             instance,
         };
         this.attach_named()?;
+        match module_parameters::bench.value() {
+            0 => {}
+            #[cfg(CONFIG_KUNIT = "y")]
+            b => bench::run(&this.instance, b == 2)?,
+            #[cfg(not(CONFIG_KUNIT = "y"))]
+            _ => {
+                pr_err!("bench needs CONFIG_KUNIT (it uses the test overlay)\n");
+                return Err(EINVAL);
+            }
+        }
         Ok(this)
     }
 }

@@ -15,7 +15,11 @@ how=$1 image=$2 initrd=$3 mode=$4 log=${5:-}
 xen="$XRS_CACHE/arm64-root/boot/xen-4.20-arm64"
 timeout_s=${XRS_BOOT_TIMEOUT:-900}
 
-args=(-cpu cortex-a57 -smp 2 -m 2048 -nographic -no-reboot)
+args=(-cpu cortex-a57 -smp "${XRS_SMP:-2}" -m 2048 -nographic -no-reboot)
+# Extra QEMU options (make bench: -icount) and Linux command-line words.
+read -r -a extra <<<"${XRS_QEMU_EXTRA:-}"
+args+=("${extra[@]}")
+kextra=${XRS_KERNEL_EXTRA:-}
 # A virtio-blk disk on virtio-mmio, when XRS_DISK names an image.
 if [ -n "${XRS_DISK:-}" ]; then
 	args+=(-drive "if=none,file=$XRS_DISK,format=raw,id=disk0" -device virtio-blk-device,drive=disk0)
@@ -23,13 +27,13 @@ fi
 case "$how" in
 bare)
 	args+=(-machine virt,gic-version=3 -kernel "$image" -initrd "$initrd"
-		-append "console=ttyAMA0 rdinit=/init panic=-1 xrs.mode=$mode")
+		-append "console=ttyAMA0 rdinit=/init panic=-1 xrs.mode=$mode $kextra")
 	;;
 xen)
 	[ -f "$xen" ] || die "Xen missing ($xen): run tests/setup.sh"
 	args+=(-machine virt,virtualization=on,gic-version=3 -kernel "$xen"
 		-append "dom0_mem=768M console=dtuart dtuart=serial0 noreboot"
-		-device "guest-loader,addr=0x49000000,kernel=$image,bootargs=console=hvc0 rdinit=/init panic=-1 xrs.mode=$mode"
+		-device "guest-loader,addr=0x49000000,kernel=$image,bootargs=console=hvc0 rdinit=/init panic=-1 xrs.mode=$mode $kextra"
 		-device "guest-loader,addr=0x50000000,initrd=$initrd")
 	;;
 *) die "usage: boot.sh bare|xen IMAGE INITRD test|run [LOG]" ;;

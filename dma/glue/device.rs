@@ -77,6 +77,40 @@ impl DeviceRanges {
         Ok(out)
     }
 
+    /// Borrows the range table of `dev` where the kernel keeps it, without copying: for
+    /// the DMA hot paths. Same refusals as [`Self::from_raw`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`Self::from_raw`], and the table stays allocated and unchanged for `'a`.
+    pub unsafe fn borrow<'a>(dev: *mut bindings::device) -> Result<DmaRangeMap<'a>> {
+        // SAFETY: `dev` is live (function safety requirement).
+        let first = unsafe { (*dev).dma_range_map }.cast::<DmaRange>();
+        if first.is_null() {
+            return Ok(DmaRangeMap::Direct);
+        }
+        let mut n = 0;
+        loop {
+            // SAFETY: as in `from_raw`: a terminated array of `struct bus_dma_region`.
+            let raw = unsafe { first.add(n).read() };
+            if raw.size() == 0 {
+                break;
+            }
+            if n == MAX_RANGES {
+                return Err(E2BIG);
+            }
+            if !raw.is_valid() {
+                return Err(EINVAL);
+            }
+            n += 1;
+        }
+        // SAFETY: `n` valid entries (just checked), from a kcalloc'ed, hence aligned,
+        // array that lives for `'a` (function safety requirement).
+        Ok(DmaRangeMap::Ranges(unsafe {
+            core::slice::from_raw_parts(first, n)
+        }))
+    }
+
     /// The table as a [`DmaRangeMap`].
     pub fn map(&self) -> DmaRangeMap<'_> {
         if self.direct {

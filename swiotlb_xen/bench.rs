@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The benchmark behind `make bench`: what a map+unmap costs through the Rust ops, the C
+//! `xen_swiotlb_dma_ops` and dma-direct, on one device in one boot.
+//!
+//! In place, the device is the test overlay's DMA engine behind the Raspberry Pi 4
+//! window over QEMU's first GiB (see `dma/rpi4_dma.dtso`), so every implementation
+//! translates through `dma-ranges`. Bounced, it is the overlay's `scb` device (no
+//! `dma-ranges`), which reaches the kernel's own swiotlb pool wherever Xen put it. Under
+//! Xen the kernel's OF code gives the device the C xen-swiotlb ops, which the benchmark
+//! saves and swaps with ours and with none (dma-direct). Each row is the median of [`ROUNDS`] rounds of [`ITERS`] pairs. Lines:
+//! `XRS-BENCH: <case> <ops> <ns per map+unmap>` (`-` when the ops failed to map).
+
+use core::sync::atomic::Ordering;
+
+use kernel::bindings;
+use kernel::ffi::c_void;
+use kernel::prelude::*;
+
+use crate::dma::glue::fixture::Rpi4Buses;
+use crate::ffi;
+use crate::ops::Swiotlb;
+
+/// Rounds per row; the median is reported.
+pub const ROUNDS: usize = 7;
+/// Map+unmap pairs per round.
+pub const ITERS: u32 = 2000;
+
+const WINDOW: (u64, u64) = (0x4000_0000, 0x4000_0000);
+
+/// Runs every row; with `bounce`, every implementation must bounce (the Rust ops are
+/// forced here, the C ones by the boot's `swiotlb=force`).
+pub fn run(s: &Swiotlb, bounce: bool) -> Result {
+    let buses = Rpi4Buses::apply()?;
+    let dev = if bounce {
+        buses.scb_genet()?
+    } else {
+        buses.window_at_1g()?
+    };
+    let raw = dev.raw();
+    // 16 pages in the window, one 64 KiB block.
+    let order = 4;
+    let mut held = KVec::new();
+    let (page, phys) = loop {
+        // SAFETY: plain page allocation.
+        let p = unsafe { ffi::xrs_alloc_pages(bindings::GFP_KERNEL, order) };
+        if p.is_null() || held.len() == 64 {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `p` is live.
+        let phys = unsafe { crate::dma::glue::ffi::xrs_page_to_phys(p) };
+        if phys >= WINDOW.0 && phys + (16 << 12) <= WINDOW.0 + WINDOW.1 {
+            break (p, phys);
+        }
+        held.push(p, GFP_KERNEL)?;
+    };
+    for p in held {
+        // SAFETY: set-aside allocations of ours.
+        unsafe { ffi::xrs_free_pages(p, order) };
+    }
+
+    // SAFETY: `raw` is live.
+    let c_ops = unsafe { ffi::xrs_get_dma_ops(raw) };
+    // SAFETY: our static table.
+    let rust_ops = unsafe { ffi::xrs_swiotlb_ops() };
+    let mut impls: KVec<(&str, *const c_void)> = KVec::new();
+    impls.push(("rust", rust_ops), GFP_KERNEL)?;
+    if !c_ops.is_null() {
+        impls.push(("c-xen-swiotlb", c_ops), GFP_KERNEL)?;
+    }
+    impls.push(("dma-direct", core::ptr::null()), GFP_KERNEL)?;
+
+    let page_size = kernel::page::PAGE_SIZE as u64;
+    let mut sg = [0u64; 16];
+    for (i, p) in sg.iter_mut().enumerate() {
+        *p = phys + i as u64 * page_size;
+    }
+    let cases: [(&str, usize); 3] = [("4k", 4096), ("64k", 65536), ("sg16x4k", 0)];
+    let force_was = s.forced();
+    s.set_force(bounce);
+    for (case, size) in cases {
+        for &(name, ops) in impls.iter() {
+            // SAFETY: `raw` is live and no mapping is outstanding on it.
+            unsafe { ffi::xrs_set_dma_ops(raw, ops) };
+            let mut ns = [0u64; ROUNDS];
+            let mut failed = false;
+            for r in ns.iter_mut() {
+                // SAFETY: the pages are ours and in the device's window.
+                let t = unsafe {
+                    if size == 0 {
+                        ffi::xrs_bench_sg(raw, sg.as_ptr(), 16, 4096, ITERS)
+                    } else {
+                        ffi::xrs_bench_single(raw, phys, size, ITERS)
+                    }
+                };
+                failed |= t == u64::MAX;
+                *r = t / u64::from(ITERS);
+            }
+            ns.sort_unstable();
+            let label = if bounce { "bounce-" } else { "" };
+            if failed {
+                pr_info!("XRS-BENCH: {}{} {} -\n", label, case, name);
+            } else {
+                pr_info!("XRS-BENCH: {}{} {} {}\n", label, case, name, ns[ROUNDS / 2]);
+            }
+        }
+    }
+    s.set_force(force_was);
+    // SAFETY: `raw` is live; back to what the kernel gave it.
+    unsafe { ffi::xrs_set_dma_ops(raw, c_ops) };
+    // SAFETY: our allocation.
+    unsafe { ffi::xrs_free_pages(page, order) };
+    let bounced: u64 = s
+        .stats
+        .bounced
+        .iter()
+        .map(|c| c.load(Ordering::Relaxed))
+        .sum();
+    pr_info!(
+        "XRS-BENCH: done (rust bounced {} mappings in all)\n",
+        bounced
+    );
+    Ok(())
+}

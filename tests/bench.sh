@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: the cost of a DMA map+unmap through the Rust xen-swiotlb, the C
+# xen_swiotlb_dma_ops and dma-direct, on one device in one boot of Dom0 under Xen.
+#
+# A kernel without the test kernel's debugging (tests/config/bench.config), QEMU with
+# -icount shift=0,sleep=off on one vCPU so that guest time follows instructions
+# executed, two boots: in place, and bounced (swiotlb=force for the C paths,
+# force_bounce for the Rust ones). Prints a table of median ns per map+unmap and the
+# Rust/C ratio. Figures are TCG instruction counts, comparable only with each other.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+top=$(dirname "$here")
+out="$top/out"
+mkdir -p "$out"
+
+"$here/setup.sh"
+KDIR=$("$here/kernel.sh" "$here/config/bench.config")
+# Build the modules in a copy of the tree, so that the test build stays as it is.
+src="$out/bench-src"
+mkdir -p "$src"
+rsync -a --delete --exclude=/out --exclude=/target --exclude='*.o' --exclude='*.ko' \
+	--exclude='.*.cmd' "$top/" "$src/"
+step "building the modules against the benchmark kernel"
+"${KMAKE[@]}" -C "$KDIR" M="$src" -j"$JOBS" modules >&2
+
+for kind in direct bounce; do
+	n=1 kextra="kunit.enable=0"
+	if [ $kind = bounce ]; then n=2 kextra="kunit.enable=0 swiotlb=force"; fi
+	echo "xen_swiotlb_rs pool_kib=4096 pool_below=0x80000000 bench=$n" >"$out/bench-args"
+	XRS_MODULE_ARGS="$out/bench-args" "$here/initramfs.sh" test "$out/bench.cpio.gz" \
+		"$src/xen_swiotlb_rs.ko"
+	step "benchmark boot ($kind), Dom0 under Xen, -icount (log: out/bench-$kind.log)"
+	XRS_SMP=1 XRS_QEMU_EXTRA="-icount shift=0,sleep=off" XRS_KERNEL_EXTRA="$kextra" \
+		"$here/boot.sh" xen "$KDIR/arch/arm64/boot/Image" "$out/bench.cpio.gz" test \
+		"$out/bench-$kind.log"
+	grep -q "XRS-BENCH: done" "$out/bench-$kind.log" ||
+		die "the $kind benchmark did not finish (see out/bench-$kind.log)"
+done
+
+python3 - "$out/bench-direct.log" "$out/bench-bounce.log" <<'PY'
+import re, sys
+rows = {}
+for log in sys.argv[1:]:
+    for l in open(log, errors="replace"):
+        m = re.search(r"XRS-BENCH: (\S+) (\S+) (\S+)$", l.strip())
+        if m and m.group(1) != "done":
+            rows.setdefault(m.group(1), {})[m.group(2)] = m.group(3)
+print(f"{'ns per map+unmap (median of 7 x 2000)':40} {'rust':>8} {'C xen-swiotlb':>14} {'dma-direct':>11} {'rust/C':>7}")
+for case, r in rows.items():
+    rust, c, d = r.get("rust", "-"), r.get("c-xen-swiotlb", "-"), r.get("dma-direct", "-")
+    ratio = f"{int(rust) / int(c):.2f}" if rust.isdigit() and c.isdigit() and int(c) else "-"
+    print(f"{case:40} {rust:>8} {c:>14} {d:>11} {ratio:>7}")
+PY
