@@ -56,8 +56,8 @@ impl DeviceRanges {
             // SAFETY: the table is an array of `struct bus_dma_region` terminated by an
             // entry of size 0, stable for the duration of the call (safety requirement);
             // `DmaRange` has the same layout (asserted in dma_helpers.c) and every bit
-            // pattern is a valid `u64`. The read is unaligned-safe by construction
-            // (the table comes from kcalloc), read_unaligned avoids assuming it.
+            // pattern is a valid `u64`. The table comes from kcalloc, so it is aligned;
+            // read_unaligned does not rely on that.
             let raw = unsafe { entry.read_unaligned() };
             if raw.size() == 0 {
                 break;
