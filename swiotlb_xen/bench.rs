@@ -8,8 +8,9 @@
 //! translates through `dma-ranges`. Bounced, it is the overlay's `scb` device (no
 //! `dma-ranges`), which reaches the kernel's own swiotlb pool wherever Xen put it. Under
 //! Xen the kernel's OF code gives the device the C xen-swiotlb ops, which the benchmark
-//! saves and swaps with ours and with none (dma-direct). Each row is the median of [`ROUNDS`] rounds of [`ITERS`] pairs. Lines:
-//! `XRS-BENCH: <case> <ops> <ns per map+unmap>` (`-` when the ops failed to map).
+//! saves and swaps with ours and with none (dma-direct). Each row is the median of
+//! [`ROUNDS`] rounds of [`ITERS`] pairs. Lines: `XRS-BENCH: <case> <ops> <ns per
+//! map+unmap>` (`-` when the ops failed to map).
 
 use core::sync::atomic::Ordering;
 

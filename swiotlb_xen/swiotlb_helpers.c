@@ -289,14 +289,24 @@ static void xrs_dcache_op(phys_addr_t phys, size_t size, bool clean_only)
 	unsigned long start = (unsigned long)phys_to_virt(phys) & ~(line - 1);
 	unsigned long end = (unsigned long)phys_to_virt(phys) + size;
 
-	/* Clean+invalidate stands in for invalidate: it never drops a dirty neighbour. */
-	if (clean_only) {
-		for (; start < end; start += line)
-			asm volatile("dc cvac, %0" : : "r"(start) : "memory");
-	} else {
-		for (; start < end; start += line)
-			asm volatile("dc civac, %0" : : "r"(start) : "memory");
-	}
+	if (!size)
+		return;
+	/*
+	 * Four instructions a line, as the kernel's dcache_by_line_op; clean+invalidate
+	 * stands in for invalidate: it never drops a dirty neighbour.
+	 */
+	if (clean_only)
+		asm volatile("1:	dc	cvac, %0\n"
+			     "	add	%0, %0, %2\n"
+			     "	cmp	%0, %1\n"
+			     "	b.lo	1b\n"
+			     : "+r"(start) : "r"(end), "r"(line) : "cc", "memory");
+	else
+		asm volatile("1:	dc	civac, %0\n"
+			     "	add	%0, %0, %2\n"
+			     "	cmp	%0, %1\n"
+			     "	b.lo	1b\n"
+			     : "+r"(start) : "r"(end), "r"(line) : "cc", "memory");
 	dsb(sy);
 }
 
