@@ -6,11 +6,10 @@
 
 use kernel::bindings;
 use kernel::ffi::{
-    c_char,  //
-    c_int,   //
-    c_uint,  //
-    c_ulong, //
-    c_void,  //
+    c_char, //
+    c_int,  //
+    c_uint, //
+    c_void, //
 };
 
 /// `struct xrs_dev_dma_info`: what the DMA ops read of a device on every call.
@@ -62,16 +61,13 @@ extern "C" {
         size: usize,
         dir: c_uint,
     ) -> bool;
-    /// `pfn_valid()`.
-    pub fn xrs_pfn_valid(pfn: c_ulong) -> bool;
     /// `memcpy` between two ranges of local, linear-mapped RAM.
     pub fn xrs_copy_phys(dst: u64, src: u64, len: usize);
-    /// Cache maintenance before the device accesses local RAM.
-    pub fn xrs_cache_for_device(phys: u64, size: usize, dir: c_uint);
-    /// Cache maintenance before the CPU reads what the device wrote to local RAM.
-    pub fn xrs_cache_for_cpu(phys: u64, size: usize, dir: c_uint);
-    /// `GNTTABOP_cache_flush` on a machine address.
-    pub fn xrs_xen_cache_flush(maddr: u64, size: usize, clean: bool, invalidate: bool) -> c_int;
+    /// Cache maintenance before the device accesses `[phys, phys + size)` (machine
+    /// address `maddr`): by VA for local RAM, through Xen for a foreign page.
+    pub fn xrs_cache_for_device(phys: u64, maddr: u64, size: usize, dir: c_uint);
+    /// Cache maintenance before the CPU reads what the device wrote.
+    pub fn xrs_cache_for_cpu(phys: u64, maddr: u64, size: usize, dir: c_uint);
     /// Whether Xen implements `GNTTABOP_cache_flush`.
     pub fn xrs_xen_has_cache_flush() -> bool;
     /// `alloc_pages(gfp, order)`.

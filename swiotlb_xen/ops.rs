@@ -353,17 +353,11 @@ impl Swiotlb {
         if t.coherent {
             return;
         }
-        // SAFETY: a query.
-        if unsafe { ffi::xrs_pfn_valid(maddr.bfn().as_u64() as c_ulong) } {
-            // SAFETY: `phys` is local, linear-mapped RAM covered by the mapping.
-            unsafe { ffi::xrs_cache_for_device(phys.as_u64(), size as usize, dir.raw()) };
-        } else {
-            // A foreign page: Xen maintains the caches of the machine address.
-            // SAFETY: a hypercall on a machine address range the caller maps.
-            let _ = unsafe {
-                ffi::xrs_xen_cache_flush(maddr.as_u64(), size as usize, true, !dir.device_reads())
-            };
-        }
+        // Local RAM by VA, a foreign page through Xen's cache flush on the machine address.
+        // SAFETY: `phys` is the CPU side of a live mapping, `maddr` its machine address.
+        unsafe {
+            ffi::xrs_cache_for_device(phys.as_u64(), maddr.as_u64(), size as usize, dir.raw())
+        };
     }
 
     /// Cache maintenance before the CPU reads what the device wrote.
@@ -378,14 +372,8 @@ impl Swiotlb {
         if t.coherent || !dir.device_writes() {
             return;
         }
-        // SAFETY: a query.
-        if unsafe { ffi::xrs_pfn_valid(maddr.bfn().as_u64() as c_ulong) } {
-            // SAFETY: `phys` is local, linear-mapped RAM covered by the mapping.
-            unsafe { ffi::xrs_cache_for_cpu(phys.as_u64(), size as usize, dir.raw()) };
-        } else {
-            // SAFETY: as in `sync_for_device_cache`.
-            let _ = unsafe { ffi::xrs_xen_cache_flush(maddr.as_u64(), size as usize, false, true) };
-        }
+        // SAFETY: as in `sync_for_device_cache`.
+        unsafe { ffi::xrs_cache_for_cpu(phys.as_u64(), maddr.as_u64(), size as usize, dir.raw()) };
     }
 
     fn copy(&self, dst: PhysAddr, src: PhysAddr, size: u64) {
@@ -413,9 +401,11 @@ impl Swiotlb {
                 Err(EIO)
             };
         }
-        // Only a non-coherent device can need it: skip the call for coherent ones.
+        // The kernel's dma_kmalloc_safe() is true for coherent devices and for
+        // DMA_TO_DEVICE: only ask for the other cases.
         // SAFETY: `t.dev` is live.
         let small_kmalloc = !t.coherent
+            && dir != Direction::ToDevice
             && unsafe { ffi::xrs_dma_kmalloc_needs_bounce(t.dev, size as usize, dir.raw()) };
         let policy = Policy {
             force: self.force.load(Ordering::Relaxed),

@@ -257,11 +257,6 @@ bool xrs_dma_kmalloc_needs_bounce(struct device *dev, size_t size,
 	return dma_kmalloc_needs_bounce(dev, size, dir);
 }
 
-bool xrs_pfn_valid(unsigned long pfn)
-{
-	return pfn_valid(pfn);
-}
-
 /* Bounce copy between two ranges of local RAM (both linear-mapped on arm64). */
 void xrs_copy_phys(phys_addr_t dst, phys_addr_t src, size_t len)
 {
@@ -310,19 +305,8 @@ static void xrs_dcache_op(phys_addr_t phys, size_t size, bool clean_only)
 	dsb(sy);
 }
 
-void xrs_cache_for_device(phys_addr_t phys, size_t size, enum dma_data_direction dir)
-{
-	xrs_dcache_op(phys, size, dir != DMA_FROM_DEVICE);
-}
-
-void xrs_cache_for_cpu(phys_addr_t phys, size_t size, enum dma_data_direction dir)
-{
-	if (dir != DMA_TO_DEVICE)
-		xrs_dcache_op(phys, size, false);
-}
-
 /* GNTTABOP_cache_flush on a machine address, for pages that are not local RAM. */
-int xrs_xen_cache_flush(u64 maddr, size_t size, bool clean, bool invalidate)
+static int xrs_xen_cache_flush(u64 maddr, size_t size, bool clean, bool invalidate)
 {
 	struct gnttab_cache_flush cflush = { 0 };
 
@@ -331,6 +315,29 @@ int xrs_xen_cache_flush(u64 maddr, size_t size, bool clean, bool invalidate)
 	cflush.length = size;
 	cflush.op = (clean ? GNTTAB_CACHE_CLEAN : 0) | (invalidate ? GNTTAB_CACHE_INVAL : 0);
 	return HYPERVISOR_grant_table_op(GNTTABOP_cache_flush, &cflush, 1);
+}
+
+/*
+ * Cache maintenance for a non-coherent device: local RAM (the machine frame is one of
+ * ours) by VA; a foreign page through GNTTABOP_cache_flush on its machine address.
+ */
+void xrs_cache_for_device(phys_addr_t phys, u64 maddr, size_t size,
+			  enum dma_data_direction dir)
+{
+	if (pfn_valid(PHYS_PFN(maddr)))
+		xrs_dcache_op(phys, size, dir != DMA_FROM_DEVICE);
+	else
+		xrs_xen_cache_flush(maddr, size, true, dir == DMA_FROM_DEVICE);
+}
+
+void xrs_cache_for_cpu(phys_addr_t phys, u64 maddr, size_t size, enum dma_data_direction dir)
+{
+	if (dir == DMA_TO_DEVICE)
+		return;
+	if (pfn_valid(PHYS_PFN(maddr)))
+		xrs_dcache_op(phys, size, false);
+	else
+		xrs_xen_cache_flush(maddr, size, false, true);
 }
 
 /* Xen's own ENOSYS (xen/include/public/errno.h): the hypervisor lacks the operation. */

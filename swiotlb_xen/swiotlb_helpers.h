@@ -50,11 +50,10 @@ u64 xrs_dev_coherent_dma_mask(struct device *dev);
 u64 xrs_dev_min_align_mask(struct device *dev);
 bool xrs_dma_kmalloc_needs_bounce(struct device *dev, size_t size,
 				  enum dma_data_direction dir);
-bool xrs_pfn_valid(unsigned long pfn);
 void xrs_copy_phys(phys_addr_t dst, phys_addr_t src, size_t len);
-void xrs_cache_for_device(phys_addr_t phys, size_t size, enum dma_data_direction dir);
-void xrs_cache_for_cpu(phys_addr_t phys, size_t size, enum dma_data_direction dir);
-int xrs_xen_cache_flush(u64 maddr, size_t size, bool clean, bool invalidate);
+void xrs_cache_for_device(phys_addr_t phys, u64 maddr, size_t size,
+			  enum dma_data_direction dir);
+void xrs_cache_for_cpu(phys_addr_t phys, u64 maddr, size_t size, enum dma_data_direction dir);
 bool xrs_xen_has_cache_flush(void);
 struct page *xrs_alloc_pages(gfp_t gfp, unsigned int order);
 void xrs_free_pages(struct page *page, unsigned int order);
