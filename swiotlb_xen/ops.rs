@@ -198,10 +198,10 @@ impl Pools {
         self.chunk_of(phys)?.find(phys)
     }
 
-    fn free(&mut self, tlb: PhysAddr, size: u64) -> Result<Bounce> {
+    fn free(&mut self, tlb: PhysAddr, size: u64, tag: u8) -> Result<Bounce> {
         let pool = self.chunk_of(tlb).ok_or(EINVAL)?;
         let before = pool.stats().used;
-        let b = pool.free(tlb, size).map_err(|_| EINVAL)?;
+        let b = pool.free(tlb, size, tag).map_err(|_| EINVAL)?;
         self.used -= before - pool.stats().used;
         Ok(b)
     }
@@ -437,7 +437,7 @@ impl Swiotlb {
                 let (Some(dma), Some(tlb_machine)) = (dma, tlb_machine) else {
                     // The pool is out of this device's reach: attaching should have
                     // refused it.
-                    let _ = self.pool.lock().free(b.tlb, size);
+                    let _ = self.pool.lock().free(b.tlb, size, dir as u8);
                     return Err(EIO);
                 };
                 // Always fill the bounce buffer: a device that writes only part of it
@@ -485,14 +485,8 @@ impl Swiotlb {
             }
             return Ok(());
         }
-        let b = {
-            let mut pool = self.pool.lock();
-            let b = pool.find(phys).ok_or(EINVAL)?;
-            if b.tlb != phys || b.size != size || b.tag != dir as u8 {
-                return Err(EINVAL);
-            }
-            pool.free(phys, size)?
-        };
+        // Refused, and nothing freed, unless `phys`, `size` and `dir` are those mapped.
+        let b = self.pool.lock().free(phys, size, dir as u8)?;
         if !skip_sync {
             self.sync_for_cpu_cache(t, b.tlb, maddr, size, dir);
         }

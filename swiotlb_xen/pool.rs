@@ -13,8 +13,9 @@
 //!   alignment mask;
 //! - an exhausted pool fails the mapping; it never hands out a slot that is in use.
 //!
-//! Unlike C, freeing checks that the address and size are those of a live mapping, so a
-//! double or mismatched unmap is reported instead of corrupting another mapping.
+//! Unlike C, freeing checks that the address, size and tag (the DMA direction) are those of
+//! a live mapping, so a double or mismatched unmap is reported instead of corrupting
+//! another mapping.
 //!
 //! The pool only does bookkeeping: copying data and cache maintenance belong to the
 //! caller. Storage for the slot table comes from the caller (anything that derefs to a
@@ -254,19 +255,14 @@ impl<S: Deref<Target = [Slot]> + DerefMut> Pool<S> {
         Err(PoolError::Exhausted)
     }
 
-    /// The mapping that starts at `tlb`, if any.
-    fn head_of(&self, tlb: PhysAddr) -> Option<usize> {
-        if !self.contains(tlb) {
+    /// The first slot of the live mapping whose slots hold `addr`, if any.
+    fn head_index(&self, addr: PhysAddr) -> Option<usize> {
+        if !self.contains(addr) {
             return None;
         }
-        let i = ((tlb.as_u64() - self.base.as_u64()) >> IO_TLB_SHIFT) as usize;
+        let i = ((addr.as_u64() - self.base.as_u64()) >> IO_TLB_SHIFT) as usize;
         let head = self.slots[i].head;
-        if head == FREE {
-            return None;
-        }
-        let h = head as usize;
-        let s = &self.slots[h];
-        (self.slot_addr(h) + u64::from(s.offset) == tlb.as_u64()).then_some(h)
+        (head != FREE).then_some(head as usize)
     }
 
     fn bounce_at(&self, h: usize) -> Bounce {
@@ -281,23 +277,16 @@ impl<S: Deref<Target = [Slot]> + DerefMut> Pool<S> {
 
     /// The live mapping holding `addr` (which may point inside it, as partial syncs do).
     pub fn find(&self, addr: PhysAddr) -> Option<Bounce> {
-        if !self.contains(addr) {
-            return None;
-        }
-        let i = ((addr.as_u64() - self.base.as_u64()) >> IO_TLB_SHIFT) as usize;
-        let head = self.slots[i].head;
-        if head == FREE {
-            return None;
-        }
-        let b = self.bounce_at(head as usize);
+        let b = self.bounce_at(self.head_index(addr)?);
         (addr >= b.tlb && addr.as_u64() - b.tlb.as_u64() < b.size).then_some(b)
     }
 
-    /// Releases the mapping that starts at `tlb` with `size` bytes, returning it.
-    pub fn free(&mut self, tlb: PhysAddr, size: u64) -> Result<Bounce, PoolError> {
-        let h = self.head_of(tlb).ok_or(PoolError::NotMapped)?;
+    /// Releases the mapping that starts at `tlb` with `size` bytes and was allocated with
+    /// `tag`, returning it; anything else is refused and changes nothing.
+    pub fn free(&mut self, tlb: PhysAddr, size: u64, tag: u8) -> Result<Bounce, PoolError> {
+        let h = self.head_index(tlb).ok_or(PoolError::NotMapped)?;
         let b = self.bounce_at(h);
-        if b.size != size {
+        if b.tlb != tlb || b.size != size || b.tag != tag {
             return Err(PoolError::NotMapped);
         }
         let nslots = (b.size + u64::from(self.slots[h].offset)).div_ceil(IO_TLB_SIZE) as usize;

@@ -23,7 +23,7 @@ fn small_mapping_takes_one_slot() {
     assert!(pool.contains(b.tlb));
     assert_eq!((b.orig, b.size), (p(0x4000_1234), 100));
     assert_eq!(pool.stats().used, 1);
-    assert_eq!(pool.free(b.tlb, 100), Ok(b));
+    assert_eq!(pool.free(b.tlb, 100, 0), Ok(b));
     assert_eq!(pool.stats().used, 0);
     assert_eq!(pool.stats().high_water, 1);
 }
@@ -76,7 +76,7 @@ fn segments_bound_a_mapping() {
         Err(PoolError::BadSize)
     );
     // A mapping one slot into a segment cannot take the rest plus one slot.
-    pool.free(a.tlb, MAX_MAPPING_SIZE).unwrap();
+    pool.free(a.tlb, MAX_MAPPING_SIZE, 0).unwrap();
     let one = pool.alloc(p(0x4000_0000), 1, 0, 0, 0).unwrap();
     let big = pool
         .alloc(p(0x4000_0000), MAX_MAPPING_SIZE, 0, 0, 0)
@@ -104,7 +104,7 @@ fn exhaustion_fails_cleanly() {
     // The live mappings are untouched.
     assert_eq!(pool.find(a.tlb), Some(a));
     assert_eq!(pool.find(b.tlb), Some(b));
-    pool.free(a.tlb, a.size).unwrap();
+    pool.free(a.tlb, a.size, 0).unwrap();
     assert!(pool.alloc(p(0x6000_0000), 1, 0, 0, 0).is_ok());
 }
 
@@ -113,14 +113,16 @@ fn bad_unmaps_are_refused() {
     let mut slots = vec![Slot::FREE; 16];
     let mut pool = Pool::new(p(BASE), PAGE, slots.as_mut_slice()).unwrap();
     let b = pool.alloc(p(0x4000_0000), 3000, 0, 0, 0).unwrap();
-    assert_eq!(pool.free(b.tlb, 2999), Err(PoolError::NotMapped));
+    assert_eq!(pool.free(b.tlb, 2999, 0), Err(PoolError::NotMapped));
     assert_eq!(
-        pool.free(p(b.tlb.as_u64() + 8), 3000),
+        pool.free(p(b.tlb.as_u64() + 8), 3000, 0),
         Err(PoolError::NotMapped)
     );
-    assert_eq!(pool.free(p(0x1000), 3000), Err(PoolError::NotMapped));
-    assert_eq!(pool.free(b.tlb, 3000), Ok(b));
-    assert_eq!(pool.free(b.tlb, 3000), Err(PoolError::NotMapped));
+    assert_eq!(pool.free(p(0x1000), 3000, 0), Err(PoolError::NotMapped));
+    // Another tag (the DMA direction, to the module) than the mapping's.
+    assert_eq!(pool.free(b.tlb, 3000, 1), Err(PoolError::NotMapped));
+    assert_eq!(pool.free(b.tlb, 3000, 0), Ok(b));
+    assert_eq!(pool.free(b.tlb, 3000, 0), Err(PoolError::NotMapped));
     assert_eq!(pool.stats().used, 0);
 }
 
@@ -199,8 +201,8 @@ proptest! {
                 },
                 Op::Unmap(i) if !live.is_empty() => {
                     let (b, _, _) = live.swap_remove(i % live.len());
-                    prop_assert_eq!(pool.free(b.tlb, b.size), Ok(b));
-                    prop_assert_eq!(pool.free(b.tlb, b.size), Err(PoolError::NotMapped));
+                    prop_assert_eq!(pool.free(b.tlb, b.size, 0), Ok(b));
+                    prop_assert_eq!(pool.free(b.tlb, b.size, 0), Err(PoolError::NotMapped));
                 }
                 Op::Unmap(_) => {}
             }
@@ -210,7 +212,7 @@ proptest! {
         }
         for (b, _, _) in live {
             prop_assert_eq!(pool.find(b.tlb), Some(b));
-            prop_assert_eq!(pool.free(b.tlb, b.size), Ok(b));
+            prop_assert_eq!(pool.free(b.tlb, b.size, 0), Ok(b));
         }
         prop_assert_eq!(pool.stats().used, 0);
         // Everything came back: the pool fills completely again.
