@@ -38,6 +38,12 @@ pub trait P2m {
     /// On Arm this is the identity: Linux keeps no reverse map, and the only frames a Dom0
     /// sees on its buses are its own, which are mapped 1:1.
     fn bfn_to_pfn(&self, bfn: Bfn) -> XenPfn;
+
+    /// Whether any frame may be mapped from another domain. While this is false every
+    /// frame is its own machine frame. The default, yes, is always safe.
+    fn may_have_foreign(&self) -> bool {
+        true
+    }
 }
 
 /// The p2m of a domain whose frames all sit at their own machine address: a kernel not
@@ -52,6 +58,10 @@ impl P2m for Identity {
 
     fn bfn_to_pfn(&self, bfn: Bfn) -> XenPfn {
         XenPfn::new(bfn.as_u64())
+    }
+
+    fn may_have_foreign(&self) -> bool {
+        false
     }
 }
 
@@ -101,6 +111,7 @@ pub fn range_straddles_page_boundary(p2m: &impl P2m, phys: PhysAddr, len: u64) -
 
 /// [`range_straddles_page_boundary`] for a caller that already looked up the machine frame
 /// of `phys`'s first Xen frame (`first_bfn`): one p2m lookup fewer on the map path.
+#[inline]
 pub fn range_straddles_from(p2m: &impl P2m, phys: PhysAddr, len: u64, first_bfn: Bfn) -> bool {
     if phys.checked_add(len.saturating_sub(1)).is_none() {
         return true;
@@ -108,15 +119,30 @@ pub fn range_straddles_from(p2m: &impl P2m, phys: PhysAddr, len: u64, first_bfn:
     let Some(frames) = xen_pfns_spanned(phys.xen_page_offset(), len) else {
         return true;
     };
-    let first = phys.xen_pfn();
-    for i in 1..frames {
-        let (Some(pfn), Some(expect)) = (
-            first.as_u64().checked_add(i),
-            first_bfn.as_u64().checked_add(i),
-        ) else {
-            return true;
-        };
-        if p2m.pfn_to_bfn(XenPfn::new(pfn)).as_u64() != expect {
+    if frames <= 1 || !p2m.may_have_foreign() {
+        // One frame cannot straddle; and while every frame is its own machine frame, any
+        // run of frames is contiguous.
+        return false;
+    }
+    run_is_broken(p2m, phys.xen_pfn().as_u64(), first_bfn.as_u64(), frames)
+}
+
+/// Whether the `frames` frames from `first` are not backed by the machine frames from
+/// `first_bfn` on. Kept out of line: the loop then has registers of its own, where
+/// inlined into a map path it reloads that path's state around every lookup.
+#[inline(never)]
+fn run_is_broken(p2m: &impl P2m, first: u64, first_bfn: u64, frames: u64) -> bool {
+    // The last pseudo-physical frame exists (the caller checked the end for overflow); the
+    // machine run it must match may not.
+    if first_bfn.checked_add(frames - 1).is_none() {
+        return true;
+    }
+    // Neither sum wraps (checked above), so the loop needs no overflow checks of its own.
+    let (mut pfn, mut want) = (first, first_bfn);
+    for _ in 1..frames {
+        pfn = pfn.wrapping_add(1);
+        want = want.wrapping_add(1);
+        if p2m.pfn_to_bfn(XenPfn::new(pfn)).as_u64() != want {
             return true;
         }
     }

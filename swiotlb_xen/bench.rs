@@ -29,6 +29,35 @@ pub const ITERS: u32 = 2000;
 
 const WINDOW: (u64, u64) = (0x4000_0000, 0x4000_0000);
 
+/// A page of ours with a p2m entry naming another machine frame, erased on drop. Nothing
+/// touches the page meanwhile.
+struct ForeignEntry {
+    _page: kernel::page::Page,
+    pfn: u64,
+}
+
+impl ForeignEntry {
+    fn new() -> Result<Self> {
+        let page = kernel::page::Page::alloc_page(GFP_KERNEL)?;
+        // SAFETY: `page` is live.
+        let phys = unsafe { crate::dma::glue::ffi::xrs_page_to_phys(page.as_ptr()) };
+        let pfn = crate::dma::addr::PhysAddr::new(phys).xen_pfn().as_u64();
+        // SAFETY: the frame is our own page; its entry is ours to set. Frame 0x10 is
+        // below QEMU's RAM: certainly not ours.
+        if !unsafe { crate::dma::glue::ffi::__set_phys_to_machine(pfn as usize, 0x10) } {
+            return Err(ENOMEM);
+        }
+        Ok(Self { _page: page, pfn })
+    }
+}
+
+impl Drop for ForeignEntry {
+    fn drop(&mut self) {
+        // SAFETY: as in `new`; ~0 (INVALID_P2M_ENTRY) erases the entry.
+        unsafe { crate::dma::glue::ffi::__set_phys_to_machine(self.pfn as usize, !0) };
+    }
+}
+
 /// Runs every row; with `bounce`, every implementation must bounce (the Rust ops are
 /// forced here, the C ones by the boot's `swiotlb=force`).
 pub fn run(s: &Swiotlb, bounce: bool) -> Result {
@@ -79,32 +108,44 @@ pub fn run(s: &Swiotlb, bounce: bool) -> Result {
     let cases: [(&str, usize); 3] = [("4k", 4096), ("64k", 65536), ("sg16x4k", 0)];
     let force_was = s.forced();
     s.set_force(bounce);
-    for (case, size) in cases {
-        for &(name, ops) in impls.iter() {
-            // SAFETY: `raw` is live and no mapping is outstanding on it.
-            unsafe { ffi::xrs_set_dma_ops(raw, ops) };
-            let mut ns = [0u64; ROUNDS];
-            let mut failed = false;
-            for r in ns.iter_mut() {
-                // SAFETY: the pages are ours and in the device's window.
-                let t = unsafe {
-                    if size == 0 {
-                        ffi::xrs_bench_sg(raw, sg.as_ptr(), 16, 4096, ITERS)
-                    } else {
-                        ffi::xrs_bench_single(raw, phys, size, ITERS)
-                    }
-                };
-                failed |= t == u64::MAX;
-                *r = t / u64::from(ITERS);
-            }
-            ns.sort_unstable();
-            let label = if bounce { "bounce-" } else { "" };
-            if failed {
-                pr_info!("XRS-BENCH: {}{} {} -\n", label, case, name);
-            } else {
-                pr_info!("XRS-BENCH: {}{} {} {}\n", label, case, name, ns[ROUNDS / 2]);
+    let rounds = |label: &str, p2m: &str| -> Result {
+        for (case, size) in cases {
+            for &(name, ops) in impls.iter() {
+                // SAFETY: `raw` is live and no mapping is outstanding on it.
+                unsafe { ffi::xrs_set_dma_ops(raw, ops) };
+                let mut ns = [0u64; ROUNDS];
+                let mut failed = false;
+                for r in ns.iter_mut() {
+                    // SAFETY: the pages are ours and in the device's window.
+                    let t = unsafe {
+                        if size == 0 {
+                            ffi::xrs_bench_sg(raw, sg.as_ptr(), 16, 4096, ITERS)
+                        } else {
+                            ffi::xrs_bench_single(raw, phys, size, ITERS)
+                        }
+                    };
+                    failed |= t == u64::MAX;
+                    *r = t / u64::from(ITERS);
+                }
+                ns.sort_unstable();
+                if failed {
+                    pr_info!("XRS-BENCH: {}{}{} {} -\n", label, case, p2m, name);
+                } else {
+                    let median = ns[ROUNDS / 2];
+                    pr_info!("XRS-BENCH: {}{}{} {} {}\n", label, case, p2m, name, median);
+                }
             }
         }
+        Ok(())
+    };
+    let label = if bounce { "bounce-" } else { "" };
+    rounds(label, "")?;
+    if !bounce {
+        // Again with one entry in the p2m tree, as in a Dom0 whose backends map guests'
+        // pages: every implementation then looks frames up in the tree instead of taking
+        // the empty-tree shortcut.
+        let _entry = ForeignEntry::new()?;
+        rounds(label, "-p2m-busy")?;
     }
     s.set_force(force_was);
     // SAFETY: `raw` is live; back to what the kernel gave it.

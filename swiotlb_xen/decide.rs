@@ -12,8 +12,9 @@
 //! through the bounce pool, and the reason is recorded.
 
 use crate::dma::addr::{
-    DmaAddr,  //
-    PhysAddr, //
+    DmaAddr,     //
+    MachineAddr, //
+    PhysAddr,    //
 };
 use crate::dma::ranges::{
     DmaLimit,    //
@@ -53,11 +54,22 @@ pub struct Policy {
     pub small_kmalloc: bool,
 }
 
+/// A buffer the device takes where it is, with what the lookups found on the way.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct InPlace {
+    /// The bus address to give the device.
+    pub dma: DmaAddr,
+    /// The machine address of the buffer's first byte, for cache maintenance.
+    pub machine: MachineAddr,
+    /// The page belongs to another domain: the p2m has an entry for it.
+    pub foreign: bool,
+}
+
 /// The outcome of the map-time decision.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum MapPlan {
-    /// Give the device this bus address; the buffer stays where it is.
-    Direct(DmaAddr),
+    /// Give the device the bus address; the buffer stays where it is.
+    Direct(InPlace),
     /// Copy through the bounce pool.
     Bounce(BounceReason),
 }
@@ -68,6 +80,7 @@ pub enum MapPlan {
 /// reachability) so that the statistics name the most specific one; C tests the same
 /// conditions, only in another order, so the choice between direct and bounce is the
 /// same.
+#[inline(always)]
 pub fn plan(
     p2m: &impl P2m,
     map: &DmaRangeMap<'_>,
@@ -96,7 +109,11 @@ pub fn plan(
         return MapPlan::Bounce(BounceReason::Unreachable);
     };
     match map.machine_range_to_dma(maddr, len) {
-        Ok(dma) if limit.reachable(dma, len) => MapPlan::Direct(dma),
+        Ok(dma) if limit.reachable(dma, len) => MapPlan::Direct(InPlace {
+            dma,
+            machine: maddr,
+            foreign,
+        }),
         _ => MapPlan::Bounce(BounceReason::Unreachable),
     }
 }

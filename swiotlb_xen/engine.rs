@@ -662,6 +662,34 @@ mod tests {
     }
 
     #[test]
+    fn device_reads_match_the_kernel() -> Result {
+        // The ops read the mask, bus limit and coherence bit of `struct device` directly;
+        // each must equal what the kernel's own accessors say, coherence both ways.
+        let blk = block()?;
+        let buses = placed_buses(&blk)?;
+        let rig = Rig::placed(&buses, &blk)?;
+        let raw = rig.raw();
+        for coherent in [true, false] {
+            // SAFETY: the test's own device, with no mapping live.
+            unsafe { ffi::xrs_test_set_coherent(raw, coherent) };
+            // SAFETY: the device is live and configured.
+            let t = unsafe { Target::new(raw) }?;
+            assert_eq!(t.coherent(), coherent);
+            // SAFETY: the device is live.
+            unsafe {
+                assert_eq!(t.coherent(), ffi::xrs_dev_is_dma_coherent(raw));
+                assert_eq!(t.limit().mask, ffi::xrs_dev_dma_mask(raw));
+                assert_eq!(
+                    t.limit().bus_limit,
+                    crate::dma::glue::ffi::xrs_kernel_bus_dma_limit(raw)
+                );
+            }
+            assert!(t.limit().bus_limit != 0);
+        }
+        Ok(())
+    }
+
+    #[test]
     fn live_mappings_pin_the_module() -> Result {
         let blk = block()?;
         let buses = placed_buses(&blk)?;

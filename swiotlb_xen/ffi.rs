@@ -12,18 +12,6 @@ use kernel::ffi::{
     c_void, //
 };
 
-/// `struct xrs_dev_dma_info`: what the DMA ops read of a device on every call.
-#[repr(C)]
-#[derive(Default)]
-pub struct DevDmaInfo {
-    /// `*dev->dma_mask`, 0 without one.
-    pub mask: u64,
-    /// `dev->bus_dma_limit`.
-    pub bus_limit: u64,
-    /// `dev_is_dma_coherent()`.
-    pub coherent: bool,
-}
-
 #[expect(
     improper_ctypes,
     reason = "bindgen's struct device has zero-sized members; only pointers cross over"
@@ -45,8 +33,6 @@ extern "C" {
     pub fn xrs_dev_name(dev: *mut bindings::device) -> *const c_char;
     /// The `devices` module parameter.
     pub fn xrs_devices_param() -> *const c_char;
-    /// Fills `info` for `dev`.
-    pub fn xrs_dev_dma_info(dev: *mut bindings::device, info: *mut DevDmaInfo);
     /// `dev_is_dma_coherent()`.
     pub fn xrs_dev_is_dma_coherent(dev: *mut bindings::device) -> bool;
     /// `*dev->dma_mask`, 0 without one.
@@ -63,6 +49,12 @@ extern "C" {
     ) -> bool;
     /// `memcpy` between two ranges of local, linear-mapped RAM.
     pub fn xrs_copy_phys(dst: u64, src: u64, len: usize);
+    /// Cache maintenance by VA before the device accesses `[phys, phys + size)`, Dom0's
+    /// own RAM.
+    pub fn xrs_dcache_for_device(phys: u64, size: usize, dir: c_uint);
+    /// Cache maintenance by VA before the CPU reads what the device wrote to Dom0's own
+    /// RAM.
+    pub fn xrs_dcache_for_cpu(phys: u64, size: usize, dir: c_uint);
     /// Cache maintenance before the device accesses `[phys, phys + size)` (machine
     /// address `maddr`): by VA for local RAM, through Xen for a foreign page.
     pub fn xrs_cache_for_device(phys: u64, maddr: u64, size: usize, dir: c_uint);
@@ -82,10 +74,9 @@ extern "C" {
     pub fn xrs_remap_uncached(page: *mut bindings::page, order: c_uint) -> *mut c_void;
     /// `phys_to_virt()`.
     pub fn xrs_phys_to_virt(phys: u64) -> *mut c_void;
-    /// Takes a module reference for a live mapping.
-    pub fn xrs_mapping_get();
-    /// Drops a live mapping's module reference.
-    pub fn xrs_mapping_put();
+    /// Reads the D-cache line size for the cache maintenance helpers; called once at
+    /// module load.
+    pub fn xrs_cache_init();
     /// `synchronize_rcu()`.
     pub fn xrs_synchronize_rcu();
 
@@ -147,6 +138,8 @@ extern "C" {
     );
     /// `dma_set_mask()`.
     pub fn xrs_test_set_mask(dev: *mut bindings::device, mask: u64) -> c_int;
+    /// `dev_assign_dma_coherent()`.
+    pub fn xrs_test_set_coherent(dev: *mut bindings::device, coherent: bool);
     /// `dma_max_mapping_size()`.
     pub fn xrs_test_max_mapping_size(dev: *mut bindings::device) -> usize;
     /// `module_refcount(THIS_MODULE)`.

@@ -44,12 +44,16 @@ use crate::dma::ranges::{
     DmaLimit,    //
     DmaRangeMap, //
 };
-use crate::dma::xen;
+use crate::dma::xen::{
+    self, //
+    P2m,  //
+};
 use crate::ffi;
 use crate::memory::PoolMemory;
 use crate::swiotlb::decide::{
     self,         //
     BounceReason, //
+    InPlace,      //
     MapPlan,      //
     Policy,       //
 };
@@ -136,26 +140,44 @@ pub struct Target<'a> {
 impl Target<'_> {
     /// Reads the DMA configuration of `dev`, its range table in place.
     ///
+    /// The fields are read here rather than through a C helper because this runs on every
+    /// call: `*dev->dma_mask`, `dev->bus_dma_limit` and the `DEV_FLAG_DMA_COHERENT` bit
+    /// that `dev_is_dma_coherent()` tests on arm64 (include/linux/device.h).
+    ///
     /// # Safety
     ///
     /// `dev` is a live device whose DMA configuration is settled and stays so while the
     /// value lives (it is being given DMA calls, so a driver is bound, or a test
     /// configured it).
+    #[inline(always)]
     pub unsafe fn new(dev: *mut bindings::device) -> Result<Self> {
         // SAFETY: per this function's requirements.
         let map = unsafe { DeviceRanges::borrow(dev) }?;
-        let mut info = ffi::DevDmaInfo::default();
-        // SAFETY: `dev` is live; `info` is a valid out-parameter.
-        unsafe { ffi::xrs_dev_dma_info(dev, &mut info) };
+        // SAFETY: `dev` is live; `dma_mask` is NULL or points at the device's mask.
+        let mask = unsafe { (*dev).dma_mask.as_ref() }.copied().unwrap_or(0);
+        // SAFETY: `dev` is live.
+        let bus_limit = unsafe { (*dev).bus_dma_limit };
+        // The flags word is changed with atomic bit operations: read it once, as
+        // test_bit() does.
+        // SAFETY: `dev` is live; an aligned word of it.
+        let flags = unsafe { ptr::read_volatile(ptr::addr_of!((*dev).flags[0])) };
+        let coherent = flags & (1 << bindings::struct_device_flags_DEV_FLAG_DMA_COHERENT) != 0;
         Ok(Self {
             dev,
             map,
-            limit: DmaLimit {
-                mask: info.mask,
-                bus_limit: info.bus_limit,
-            },
-            coherent: info.coherent,
+            limit: DmaLimit { mask, bus_limit },
+            coherent,
         })
+    }
+
+    /// The mask and bus limit read from the device.
+    pub fn limit(&self) -> DmaLimit {
+        self.limit
+    }
+
+    /// Whether the device is DMA coherent.
+    pub fn coherent(&self) -> bool {
+        self.coherent
     }
 
     fn with_mask(&self, mask: u64) -> DmaLimit {
@@ -259,6 +281,8 @@ impl Swiotlb {
         };
         // SAFETY: a probing hypercall with a zeroed argument.
         let cflush = unsafe { ffi::xrs_xen_has_cache_flush() };
+        // SAFETY: reads a CPU register into the cache helpers' static, at module load.
+        unsafe { ffi::xrs_cache_init() };
         Ok(try_pin_init!(Self {
             pool <- new_spinlock_irq!(pool, "xen_swiotlb_rs_pool"),
             memory,
@@ -341,7 +365,10 @@ impl Swiotlb {
     }
 
     /// Cache maintenance before the device touches `[phys, phys + size)`, held in machine
-    /// memory at `maddr`.
+    /// memory at `maddr`. With `foreign`, the page may belong to another domain and C's
+    /// rule applies: by VA when the machine frame is local RAM (`pfn_valid`), else Xen's
+    /// cache flush on the machine address. Otherwise the page is Dom0's own RAM: by VA.
+    #[inline]
     fn sync_for_device_cache(
         &self,
         t: &Target<'_>,
@@ -349,18 +376,25 @@ impl Swiotlb {
         maddr: MachineAddr,
         size: u64,
         dir: Direction,
+        foreign: bool,
     ) {
         if t.coherent {
             return;
         }
-        // Local RAM by VA, a foreign page through Xen's cache flush on the machine address.
-        // SAFETY: `phys` is the CPU side of a live mapping, `maddr` its machine address.
-        unsafe {
-            ffi::xrs_cache_for_device(phys.as_u64(), maddr.as_u64(), size as usize, dir.raw())
-        };
+        if foreign {
+            // SAFETY: `phys` is the CPU side of a live mapping, `maddr` its machine address.
+            unsafe {
+                ffi::xrs_cache_for_device(phys.as_u64(), maddr.as_u64(), size as usize, dir.raw())
+            };
+        } else {
+            // SAFETY: `phys` is local RAM of a live mapping (linear-mapped on arm64).
+            unsafe { ffi::xrs_dcache_for_device(phys.as_u64(), size as usize, dir.raw()) };
+        }
     }
 
-    /// Cache maintenance before the CPU reads what the device wrote.
+    /// Cache maintenance before the CPU reads what the device wrote; `foreign` as in
+    /// [`Self::sync_for_device_cache`].
+    #[inline]
     fn sync_for_cpu_cache(
         &self,
         t: &Target<'_>,
@@ -368,12 +402,20 @@ impl Swiotlb {
         maddr: MachineAddr,
         size: u64,
         dir: Direction,
+        foreign: bool,
     ) {
         if t.coherent || !dir.device_writes() {
             return;
         }
-        // SAFETY: as in `sync_for_device_cache`.
-        unsafe { ffi::xrs_cache_for_cpu(phys.as_u64(), maddr.as_u64(), size as usize, dir.raw()) };
+        if foreign {
+            // SAFETY: as in `sync_for_device_cache`.
+            unsafe {
+                ffi::xrs_cache_for_cpu(phys.as_u64(), maddr.as_u64(), size as usize, dir.raw())
+            };
+        } else {
+            // SAFETY: as in `sync_for_device_cache`.
+            unsafe { ffi::xrs_dcache_for_cpu(phys.as_u64(), size as usize, dir.raw()) };
+        }
     }
 
     fn copy(&self, dst: PhysAddr, src: PhysAddr, size: u64) {
@@ -384,6 +426,7 @@ impl Swiotlb {
     }
 
     /// `map_phys`: the bus address for `[phys, phys + size)`.
+    #[inline(always)]
     pub fn map(
         &self,
         t: &Target<'_>,
@@ -415,10 +458,13 @@ impl Swiotlb {
         let map = t.map;
         let skip_sync = attrs & bindings::DMA_ATTR_SKIP_CPU_SYNC as c_ulong != 0;
         match decide::plan(&KernelP2m, &map, &t.limit, phys, size, &policy) {
-            MapPlan::Direct(dma) => {
+            MapPlan::Direct(InPlace {
+                dma,
+                machine,
+                foreign,
+            }) => {
                 if !skip_sync {
-                    let maddr = map.dma_to_machine(dma).map_err(|_| EIO)?;
-                    self.sync_for_device_cache(t, phys, maddr, size, dir);
+                    self.sync_for_device_cache(t, phys, machine, size, dir, foreign);
                 }
                 self.stats.direct.fetch_add(1, Ordering::Relaxed);
                 Ok(dma)
@@ -444,7 +490,8 @@ impl Swiotlb {
                 // must not expose stale pool data to the CPU.
                 self.copy(b.tlb, phys, size);
                 if !skip_sync {
-                    self.sync_for_device_cache(t, b.tlb, tlb_machine, size, dir);
+                    // The pool is Dom0's own RAM.
+                    self.sync_for_device_cache(t, b.tlb, tlb_machine, size, dir, false);
                 }
                 self.stats.bounced[reason_index(reason)].fetch_add(1, Ordering::Relaxed);
                 Ok(dma)
@@ -454,6 +501,7 @@ impl Swiotlb {
 
     /// The physical and machine addresses behind a handle of `t`, with the whole range
     /// translated.
+    #[inline]
     fn handle_to_phys(
         &self,
         t: &Target<'_>,
@@ -469,6 +517,7 @@ impl Swiotlb {
     }
 
     /// `unmap_phys`.
+    #[inline(always)]
     pub fn unmap(
         &self,
         t: &Target<'_>,
@@ -481,14 +530,17 @@ impl Swiotlb {
         let skip_sync = attrs & bindings::DMA_ATTR_SKIP_CPU_SYNC as c_ulong != 0;
         if !self.in_pool(phys) {
             if !skip_sync {
-                self.sync_for_cpu_cache(t, phys, maddr, size, dir);
+                // A handle alone does not tell whose page it is (Arm keeps no reverse
+                // p2m): while any foreign page is mapped, C's `pfn_valid` rule decides.
+                let foreign = KernelP2m.may_have_foreign();
+                self.sync_for_cpu_cache(t, phys, maddr, size, dir, foreign);
             }
             return Ok(());
         }
         // Refused, and nothing freed, unless `phys`, `size` and `dir` are those mapped.
         let b = self.pool.lock().free(phys, size, dir as u8)?;
         if !skip_sync {
-            self.sync_for_cpu_cache(t, b.tlb, maddr, size, dir);
+            self.sync_for_cpu_cache(t, b.tlb, maddr, size, dir, false);
         }
         if dir.device_writes() {
             self.copy(b.orig, b.tlb, size);
@@ -513,7 +565,8 @@ impl Swiotlb {
     pub fn sync_for_cpu(&self, t: &Target<'_>, dma: DmaAddr, size: u64, dir: Direction) -> Result {
         let (phys, maddr) = self.handle_to_phys(t, dma, size)?;
         let bounce = self.bounce_of(phys, size)?;
-        self.sync_for_cpu_cache(t, phys, maddr, size, dir);
+        let foreign = bounce.is_none() && KernelP2m.may_have_foreign();
+        self.sync_for_cpu_cache(t, phys, maddr, size, dir, foreign);
         if let Some((b, off)) = bounce {
             if dir.device_writes() {
                 self.copy(PhysAddr::new(b.orig.as_u64() + off), phys, size);
@@ -531,12 +584,14 @@ impl Swiotlb {
         dir: Direction,
     ) -> Result {
         let (phys, maddr) = self.handle_to_phys(t, dma, size)?;
-        if let Some((b, off)) = self.bounce_of(phys, size)? {
+        let bounce = self.bounce_of(phys, size)?;
+        if let Some((b, off)) = bounce {
             if dir.device_reads() {
                 self.copy(phys, PhysAddr::new(b.orig.as_u64() + off), size);
             }
         }
-        self.sync_for_device_cache(t, phys, maddr, size, dir);
+        let foreign = bounce.is_none() && KernelP2m.may_have_foreign();
+        self.sync_for_device_cache(t, phys, maddr, size, dir, foreign);
         Ok(())
     }
 
@@ -581,7 +636,7 @@ impl Swiotlb {
             let phys = PhysAddr::new(unsafe { crate::dma::glue::ffi::xrs_page_to_phys(page) });
             let ok =
                 match decide::plan(&KernelP2m, &map, &limit, phys, bytes, &Policy::default()) {
-                    MapPlan::Direct(dma) => Some(dma),
+                    MapPlan::Direct(d) => Some(d.dma),
                     MapPlan::Bounce(_) => None,
                 }
                 .filter(|_| {
@@ -656,6 +711,7 @@ impl Swiotlb {
 }
 
 /// Runs `f` with the instance and the device of a C call; counts a failure on error.
+#[inline(always)]
 fn with<R>(
     dev: *mut bindings::device,
     f: impl FnOnce(&Swiotlb, &Target<'_>) -> Result<R>,
@@ -669,7 +725,7 @@ fn with<R>(
     r
 }
 
-/// C entry: `map_phys`.
+/// C entry: `map_phys`. The C caller takes the mapping's module reference on success.
 #[no_mangle]
 pub extern "C" fn xrs_swiotlb_map_phys(
     dev: *mut bindings::device,
@@ -682,17 +738,11 @@ pub extern "C" fn xrs_swiotlb_map_phys(
         let dir = Direction::from_raw(dir).ok_or(EINVAL)?;
         s.map(t, PhysAddr::new(phys), size as u64, dir, attrs)
     });
-    match r {
-        Ok(dma) => {
-            // SAFETY: called from an entry point, so the module is alive.
-            unsafe { ffi::xrs_mapping_get() };
-            dma.as_u64()
-        }
-        Err(_) => DmaAddr::MAPPING_ERROR.as_u64(),
-    }
+    r.unwrap_or(DmaAddr::MAPPING_ERROR).as_u64()
 }
 
-/// C entry: `unmap_phys`.
+/// C entry: `unmap_phys`. True when a live mapping was released: the C caller then
+/// drops its module reference.
 #[no_mangle]
 pub extern "C" fn xrs_swiotlb_unmap_phys(
     dev: *mut bindings::device,
@@ -700,15 +750,12 @@ pub extern "C" fn xrs_swiotlb_unmap_phys(
     size: usize,
     dir: bindings::dma_data_direction,
     attrs: c_ulong,
-) {
-    let r = with(dev, |s, t| {
+) -> bool {
+    with(dev, |s, t| {
         let dir = Direction::from_raw(dir).ok_or(EINVAL)?;
         s.unmap(t, DmaAddr::new(dma), size as u64, dir, attrs)
-    });
-    if r.is_ok() {
-        // SAFETY: drops the reference the mapping took.
-        unsafe { ffi::xrs_mapping_put() };
-    }
+    })
+    .is_ok()
 }
 
 /// C entry: `sync_single_for_cpu`.
@@ -751,7 +798,8 @@ pub extern "C" fn xrs_swiotlb_max_mapping_size(_dev: *mut bindings::device) -> u
     MAX_MAPPING_SIZE as usize
 }
 
-/// C entry: `alloc`.
+/// C entry: `alloc`. The C caller's module reference stays with a successful
+/// allocation.
 ///
 /// # Safety
 ///
@@ -768,15 +816,14 @@ pub unsafe extern "C" fn xrs_swiotlb_alloc(
         Ok((vaddr, handle)) => {
             // SAFETY: `dma` is the caller's out-parameter.
             unsafe { *dma = handle.as_u64() };
-            // SAFETY: the allocation keeps the module loaded until it is freed.
-            unsafe { ffi::xrs_mapping_get() };
             vaddr
         }
         Err(_) => ptr::null_mut(),
     }
 }
 
-/// C entry: `free`.
+/// C entry: `free`. True when the buffer was ours and is released: the C caller then
+/// drops the allocation's module reference.
 ///
 /// # Safety
 ///
@@ -788,13 +835,10 @@ pub unsafe extern "C" fn xrs_swiotlb_free(
     vaddr: *mut c_void,
     dma: u64,
     _attrs: c_ulong,
-) {
+) -> bool {
     // SAFETY: the DMA API passes back what our `alloc` returned (function requirement).
-    let r = with(dev, |s, t| unsafe {
+    with(dev, |s, t| unsafe {
         s.free(t, size as u64, vaddr, DmaAddr::new(dma))
-    });
-    if r.is_ok() {
-        // SAFETY: drops the allocation's reference.
-        unsafe { ffi::xrs_mapping_put() };
-    }
+    })
+    .is_ok()
 }

@@ -42,7 +42,10 @@ const char *xrs_devices_param(void)
 /*
  * Entry points. The Rust functions run under rcu_read_lock() so that module exit,
  * after restoring every device's ops, can wait for callers still inside with
- * synchronize_rcu(). Coherent allocation may sleep: it holds a module reference instead.
+ * synchronize_rcu(). Every live mapping or coherent allocation holds a module
+ * reference, taken and dropped here inside that section, so that rmmod is refused while
+ * a device could still hand a handle back. Coherent allocation may sleep: it holds a
+ * module reference instead of the RCU section.
  */
 static dma_addr_t xrs_map_phys(struct device *dev, phys_addr_t phys, size_t size,
 			       enum dma_data_direction dir, unsigned long attrs)
@@ -51,6 +54,8 @@ static dma_addr_t xrs_map_phys(struct device *dev, phys_addr_t phys, size_t size
 
 	rcu_read_lock();
 	ret = xrs_swiotlb_map_phys(dev, phys, size, dir, attrs);
+	if (ret != DMA_MAPPING_ERROR)
+		__module_get(THIS_MODULE);
 	rcu_read_unlock();
 	return ret;
 }
@@ -59,7 +64,8 @@ static void xrs_unmap_phys(struct device *dev, dma_addr_t dma, size_t size,
 			   enum dma_data_direction dir, unsigned long attrs)
 {
 	rcu_read_lock();
-	xrs_swiotlb_unmap_phys(dev, dma, size, dir, attrs);
+	if (xrs_swiotlb_unmap_phys(dev, dma, size, dir, attrs))
+		module_put(THIS_MODULE);
 	rcu_read_unlock();
 }
 
@@ -97,7 +103,9 @@ static void *xrs_alloc(struct device *dev, size_t size, dma_addr_t *dma, gfp_t g
 	if (!try_module_get(THIS_MODULE))
 		return NULL;
 	ret = xrs_swiotlb_alloc(dev, size, dma, gfp, attrs);
-	module_put(THIS_MODULE);
+	/* On success the reference stays with the allocation. */
+	if (!ret)
+		module_put(THIS_MODULE);
 	return ret;
 }
 
@@ -105,18 +113,8 @@ static void xrs_free(struct device *dev, size_t size, void *vaddr, dma_addr_t dm
 		     unsigned long attrs)
 {
 	/* The allocation holds a module reference: the module is alive. */
-	xrs_swiotlb_free(dev, size, vaddr, dma, attrs);
-}
-
-/* Every live mapping or allocation holds a module reference: no unload under it. */
-void xrs_mapping_get(void)
-{
-	__module_get(THIS_MODULE);
-}
-
-void xrs_mapping_put(void)
-{
-	module_put(THIS_MODULE);
+	if (xrs_swiotlb_free(dev, size, vaddr, dma, attrs))
+		module_put(THIS_MODULE);
 }
 
 static void xrs_unmap_sg(struct device *dev, struct scatterlist *sgl, int nents,
@@ -224,13 +222,6 @@ const char *xrs_dev_name(struct device *dev)
 	return dev_name(dev);
 }
 
-void xrs_dev_dma_info(struct device *dev, struct xrs_dev_dma_info *info)
-{
-	info->mask = dev->dma_mask ? *dev->dma_mask : 0;
-	info->bus_limit = dev->bus_dma_limit;
-	info->coherent = dev_is_dma_coherent(dev);
-}
-
 bool xrs_dev_is_dma_coherent(struct device *dev)
 {
 	return dev_is_dma_coherent(dev);
@@ -268,19 +259,17 @@ void xrs_copy_phys(phys_addr_t dst, phys_addr_t src, size_t len)
  * and arch_sync_dma_for_cpu do (neither is exported): clean before the device reads,
  * invalidate before the CPU reads what the device wrote.
  */
-/* The smallest D-cache line of the system, read once (CTR_EL0.DminLine). */
-static u64 xrs_dcache_line(void)
-{
-	static u64 line;
+/* The smallest D-cache line of the system (CTR_EL0.DminLine), read at module load. */
+static u64 xrs_dcache_line __ro_after_init;
 
-	if (!line)
-		WRITE_ONCE(line, 4 << ((read_sanitised_ftr_reg(SYS_CTR_EL0) >> 16) & 0xf));
-	return line;
+void xrs_cache_init(void)
+{
+	xrs_dcache_line = 4 << ((read_sanitised_ftr_reg(SYS_CTR_EL0) >> 16) & 0xf);
 }
 
 static void xrs_dcache_op(phys_addr_t phys, size_t size, bool clean_only)
 {
-	u64 line = xrs_dcache_line();
+	u64 line = xrs_dcache_line;
 	unsigned long start = (unsigned long)phys_to_virt(phys) & ~(line - 1);
 	unsigned long end = (unsigned long)phys_to_virt(phys) + size;
 
@@ -317,9 +306,22 @@ static int xrs_xen_cache_flush(u64 maddr, size_t size, bool clean, bool invalida
 	return HYPERVISOR_grant_table_op(GNTTABOP_cache_flush, &cflush, 1);
 }
 
+/* Cache maintenance by VA of Dom0's own RAM, for a non-coherent device. */
+void xrs_dcache_for_device(phys_addr_t phys, size_t size, enum dma_data_direction dir)
+{
+	xrs_dcache_op(phys, size, dir != DMA_FROM_DEVICE);
+}
+
+void xrs_dcache_for_cpu(phys_addr_t phys, size_t size, enum dma_data_direction dir)
+{
+	if (dir != DMA_TO_DEVICE)
+		xrs_dcache_op(phys, size, false);
+}
+
 /*
- * Cache maintenance for a non-coherent device: local RAM (the machine frame is one of
- * ours) by VA; a foreign page through GNTTABOP_cache_flush on its machine address.
+ * The same for a page that may belong to another domain, by C's rule: local RAM (the
+ * machine frame is one of ours) by VA; a foreign page through GNTTABOP_cache_flush on
+ * its machine address.
  */
 void xrs_cache_for_device(phys_addr_t phys, u64 maddr, size_t size,
 			  enum dma_data_direction dir)
@@ -490,6 +492,11 @@ int xrs_test_set_mask(struct device *dev, u64 mask)
 size_t xrs_test_max_mapping_size(struct device *dev)
 {
 	return dma_max_mapping_size(dev);
+}
+
+void xrs_test_set_coherent(struct device *dev, bool coherent)
+{
+	dev_assign_dma_coherent(dev, coherent);
 }
 
 int xrs_module_refcount(void)

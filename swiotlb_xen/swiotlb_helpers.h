@@ -15,7 +15,7 @@ struct page;
 /* Implemented in Rust (ops.rs). */
 dma_addr_t xrs_swiotlb_map_phys(struct device *dev, phys_addr_t phys, size_t size,
 				enum dma_data_direction dir, unsigned long attrs);
-void xrs_swiotlb_unmap_phys(struct device *dev, dma_addr_t dma, size_t size,
+bool xrs_swiotlb_unmap_phys(struct device *dev, dma_addr_t dma, size_t size,
 			    enum dma_data_direction dir, unsigned long attrs);
 void xrs_swiotlb_sync_for_cpu(struct device *dev, dma_addr_t dma, size_t size,
 			      enum dma_data_direction dir);
@@ -25,17 +25,10 @@ int xrs_swiotlb_dma_supported(struct device *dev, u64 mask);
 size_t xrs_swiotlb_max_mapping_size(struct device *dev);
 void *xrs_swiotlb_alloc(struct device *dev, size_t size, dma_addr_t *dma, gfp_t gfp,
 			unsigned long attrs);
-void xrs_swiotlb_free(struct device *dev, size_t size, void *vaddr, dma_addr_t dma,
+bool xrs_swiotlb_free(struct device *dev, size_t size, void *vaddr, dma_addr_t dma,
 		      unsigned long attrs);
 
 /* C helpers. */
-struct xrs_dev_dma_info {
-	u64 mask;
-	u64 bus_limit;
-	bool coherent;
-};
-
-void xrs_dev_dma_info(struct device *dev, struct xrs_dev_dma_info *info);
 const void *xrs_swiotlb_ops(void);
 const void *xrs_get_dma_ops(struct device *dev);
 void xrs_set_dma_ops(struct device *dev, const void *ops);
@@ -51,6 +44,8 @@ u64 xrs_dev_min_align_mask(struct device *dev);
 bool xrs_dma_kmalloc_needs_bounce(struct device *dev, size_t size,
 				  enum dma_data_direction dir);
 void xrs_copy_phys(phys_addr_t dst, phys_addr_t src, size_t len);
+void xrs_dcache_for_device(phys_addr_t phys, size_t size, enum dma_data_direction dir);
+void xrs_dcache_for_cpu(phys_addr_t phys, size_t size, enum dma_data_direction dir);
 void xrs_cache_for_device(phys_addr_t phys, u64 maddr, size_t size,
 			  enum dma_data_direction dir);
 void xrs_cache_for_cpu(phys_addr_t phys, u64 maddr, size_t size, enum dma_data_direction dir);
@@ -61,8 +56,7 @@ void *xrs_page_address(struct page *page);
 struct page *xrs_alloc_pages_dma(unsigned int order);
 void *xrs_remap_uncached(struct page *page, unsigned int order);
 void *xrs_phys_to_virt(phys_addr_t phys);
-void xrs_mapping_get(void);
-void xrs_mapping_put(void);
+void xrs_cache_init(void);
 void xrs_synchronize_rcu(void);
 
 /* For the KUnit suites. */
@@ -79,6 +73,7 @@ void xrs_test_unmap_sg(struct device *dev, void *handle, enum dma_data_direction
 void *xrs_test_alloc_coherent(struct device *dev, size_t size, u64 *dma);
 void xrs_test_free_coherent(struct device *dev, size_t size, void *vaddr, u64 dma);
 int xrs_test_set_mask(struct device *dev, u64 mask);
+void xrs_test_set_coherent(struct device *dev, bool coherent);
 size_t xrs_test_max_mapping_size(struct device *dev);
 int xrs_module_refcount(void);
 u64 xrs_bench_single(struct device *dev, phys_addr_t phys, size_t size, unsigned int iters);

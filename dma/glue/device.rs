@@ -83,6 +83,7 @@ impl DeviceRanges {
     /// # Safety
     ///
     /// As for [`Self::from_raw`], and the table stays allocated and unchanged for `'a`.
+    #[inline(always)]
     pub unsafe fn borrow<'a>(dev: *mut bindings::device) -> Result<DmaRangeMap<'a>> {
         // SAFETY: `dev` is live (function safety requirement).
         let first = unsafe { (*dev).dma_range_map }.cast::<DmaRange>();

@@ -75,4 +75,12 @@ extern "C" {
 
     /// Exported by arch/arm/xen/p2m.c; not in the generated bindings.
     pub fn __set_phys_to_machine(pfn: c_ulong, mfn: c_ulong) -> bool;
+
+    /// The p2m tree lookup behind `pfn_to_bfn()` (arch/arm/xen/p2m.c, exported):
+    /// `INVALID_P2M_ENTRY` (~0) when the frame has no entry.
+    pub fn __pfn_to_mfn(pfn: c_ulong) -> c_ulong;
+
+    /// The root of Arm's p2m tree (arch/arm/xen/p2m.c, exported; not in the generated
+    /// bindings): empty while no page of another domain is mapped.
+    pub static phys_to_mach: bindings::rb_root;
 }

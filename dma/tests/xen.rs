@@ -148,6 +148,20 @@ fn straddle_semantics() {
     // Zero length and overflow.
     assert!(!xen::range_straddles_page_boundary(&p2m, p(0x10_fff), 0));
     assert!(xen::range_straddles_page_boundary(&id, p(u64::MAX), 2));
+    // The top of the address space with a busy p2m: the last frames exist; a machine run
+    // that would pass the top of the frame space straddles.
+    assert!(!xen::range_straddles_page_boundary(
+        &p2m,
+        p(u64::MAX - 0x1fff),
+        0x2000
+    ));
+    let top = u64::MAX >> 12;
+    p2m.0.insert(top - 1, u64::MAX);
+    assert!(xen::range_straddles_page_boundary(
+        &p2m,
+        p(u64::MAX - 0x1fff),
+        0x2000
+    ));
 }
 
 #[test]

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use xen_swiotlb::decide::{plan, BounceReason, MapPlan, Policy};
-use xen_swiotlb::dma::addr::{Bfn, DmaAddr, PhysAddr, XenPfn};
+use xen_swiotlb::decide::{plan, BounceReason, InPlace, MapPlan, Policy};
+use xen_swiotlb::dma::addr::{Bfn, DmaAddr, MachineAddr, PhysAddr, XenPfn};
 use xen_swiotlb::dma::ranges::{DmaLimit, DmaRange, DmaRangeMap};
 use xen_swiotlb::dma::xen::{self, Identity, P2m};
 
@@ -36,6 +36,14 @@ fn p(a: u64) -> PhysAddr {
     PhysAddr::new(a)
 }
 
+fn direct(dma: u64, machine: u64, foreign: bool) -> MapPlan {
+    MapPlan::Direct(InPlace {
+        dma: DmaAddr::new(dma),
+        machine: MachineAddr::new(machine),
+        foreign,
+    })
+}
+
 #[test]
 fn rpi4_direct_and_unreachable() {
     let r = emmc2();
@@ -43,7 +51,7 @@ fn rpi4_direct_and_unreachable() {
     let none = Policy::default();
     assert_eq!(
         plan(&Identity, &map, &LIMIT, p(0x1000), 0x1000, &none),
-        MapPlan::Direct(DmaAddr::new(0xc000_1000))
+        direct(0xc000_1000, 0x1000, false)
     );
     assert_eq!(
         plan(&Identity, &map, &LIMIT, p(0x4000_0000), 16, &none),
@@ -52,7 +60,7 @@ fn rpi4_direct_and_unreachable() {
     // The last page of the window is fine; one byte more runs out of it.
     assert_eq!(
         plan(&Identity, &map, &LIMIT, p(0x3fff_f000), 0x1000, &none),
-        MapPlan::Direct(DmaAddr::new(0xffff_f000))
+        direct(0xffff_f000, 0x3fff_f000, false)
     );
     assert_eq!(
         plan(&Identity, &map, &LIMIT, p(0x3fff_f000), 0x1001, &none),
@@ -78,7 +86,7 @@ fn foreign_pages() {
     let coherent = Policy::default();
     assert_eq!(
         plan(&p2m, &map, &LIMIT, p(0x5000_0010), 64, &coherent),
-        MapPlan::Direct(DmaAddr::new(0xe000_0010))
+        direct(0xe000_0010, 0x2000_0010, true)
     );
     let no_cflush = Policy {
         foreign_needs_bounce: true,
@@ -91,7 +99,7 @@ fn foreign_pages() {
     // Own pages are not foreign, whatever the policy.
     assert_eq!(
         plan(&p2m, &map, &LIMIT, p(0x1000), 64, &no_cflush),
-        MapPlan::Direct(DmaAddr::new(0xc000_1000))
+        direct(0xc000_1000, 0x1000, false)
     );
     // Running from a foreign frame into an own one straddles.
     assert_eq!(
@@ -114,8 +122,11 @@ proptest! {
         let limit = DmaLimit { mask: (1u64 << mask_bits) - 1, bus_limit: 0 };
         let p2m = Foreign(frames);
         match plan(&p2m, &map, &limit, p(phys), len, &Policy::default()) {
-            MapPlan::Direct(d) => {
+            MapPlan::Direct(InPlace { dma: d, machine, foreign }) => {
                 prop_assert_eq!(xen::phys_to_dma(&p2m, &map, p(phys)), Ok(d));
+                prop_assert_eq!(xen::phys_to_machine(&p2m, p(phys)), Some(machine));
+                let pfn = p(phys).xen_pfn();
+                prop_assert_eq!(foreign, p2m.pfn_to_bfn(pfn) != Bfn::new(pfn.as_u64()));
                 prop_assert!(limit.reachable(d, len));
                 prop_assert!(!xen::range_straddles_page_boundary(&p2m, p(phys), len));
             }

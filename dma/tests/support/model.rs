@@ -40,6 +40,10 @@ impl P2m for TableP2m {
     fn bfn_to_pfn(&self, bfn: Bfn) -> XenPfn {
         XenPfn::new(bfn.as_u64())
     }
+    // As the kernel's tree: an empty table takes the no-foreign shortcuts.
+    fn may_have_foreign(&self) -> bool {
+        !self.0.is_empty()
+    }
 }
 
 /// Straddle by walking every byte's frame: do the machine frames of the bytes in
