@@ -646,6 +646,65 @@ mod tests {
     }
 
     #[test]
+    fn coherent_buffer_maps_to_user_space_and_to_a_scatterlist() -> Result {
+        let buses = Rpi4Buses::apply()?;
+        let rig = Rig::at_1g(&buses)?;
+        let page = kernel::page::PAGE_SIZE;
+        let size = 3 * page;
+        let mut dma = 0u64;
+        // SAFETY: the device is live; `dma` is an out-parameter.
+        let vaddr = unsafe { ffi::xrs_test_alloc_coherent(rig.raw(), size, &mut dma) };
+        assert!(!vaddr.is_null());
+        let phys = rig.engine().phys(dma, size).ok_or(EINVAL)?;
+        assert!(rig.engine().fill(dma, size, 29)?);
+
+        // One scatterlist entry: the pages the device wrote (found through the uncached
+        // alias, which virt_to_page() would get wrong), the whole buffer long.
+        let (mut sg_phys, mut sg_len) = (0u64, 0u32);
+        // SAFETY: the live buffer; out-parameters.
+        let r = unsafe {
+            ffi::xrs_test_sgtable(rig.raw(), vaddr, dma, size, &mut sg_phys, &mut sg_len)
+        };
+        assert_eq!(r, 0);
+        assert_eq!(sg_phys, phys);
+        assert_eq!(sg_len as usize, size);
+
+        // User space mapping pages 1 and 2 sees what the device wrote there.
+        let mut seen = KVec::from_elem(0u8, 2 * page, GFP_KERNEL)?;
+        let user = |pgoff: usize, len: usize, out: &mut KVec<u8>| {
+            // SAFETY: the live buffer; `out` holds at least `len` bytes.
+            unsafe {
+                ffi::xrs_test_mmap_coherent(
+                    rig.raw(),
+                    vaddr,
+                    dma,
+                    size,
+                    pgoff as kernel::ffi::c_ulong,
+                    len,
+                    out.as_mut_ptr().cast(),
+                )
+            }
+        };
+        assert_eq!(user(1, 2 * page, &mut seen), 0);
+        assert!(seen
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b == pattern(page + i, 29)));
+        // Running off the buffer, or a handle that is not the buffer's: ENXIO.
+        assert_eq!(user(2, 2 * page, &mut seen), ENXIO.to_errno());
+        let other = dma + page as u64;
+        // SAFETY: as above; the call must refuse the mismatched handle.
+        let r = unsafe {
+            ffi::xrs_test_sgtable(rig.raw(), vaddr, other, size, &mut sg_phys, &mut sg_len)
+        };
+        assert_eq!(r, ENXIO.to_errno());
+
+        // SAFETY: frees what we allocated above.
+        unsafe { ffi::xrs_test_free_coherent(rig.raw(), size, vaddr, dma) };
+        Ok(())
+    }
+
+    #[test]
     fn masks_and_mapping_size() -> Result {
         let blk = block()?;
         let buses = placed_buses(&blk)?;

@@ -138,6 +138,26 @@ extern "C" {
     );
     /// `dma_set_mask()`.
     pub fn xrs_test_set_mask(dev: *mut bindings::device, mask: u64) -> c_int;
+    /// `dma_mmap_coherent()` into a fresh user mapping of `map_len` bytes at page offset
+    /// `pgoff` in the test's mm; what user space sees there is copied to `out`.
+    pub fn xrs_test_mmap_coherent(
+        dev: *mut bindings::device,
+        vaddr: *mut c_void,
+        dma: u64,
+        size: usize,
+        pgoff: kernel::ffi::c_ulong,
+        map_len: usize,
+        out: *mut c_void,
+    ) -> c_int;
+    /// `dma_get_sgtable()`: the physical address and length of its one entry.
+    pub fn xrs_test_sgtable(
+        dev: *mut bindings::device,
+        vaddr: *mut c_void,
+        dma: u64,
+        size: usize,
+        phys: *mut u64,
+        len: *mut u32,
+    ) -> c_int;
     /// `dev_assign_dma_coherent()`.
     pub fn xrs_test_set_coherent(dev: *mut bindings::device, coherent: bool);
     /// `dma_max_mapping_size()`.

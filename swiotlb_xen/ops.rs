@@ -23,6 +23,7 @@ use core::sync::atomic::{
 
 use kernel::bindings;
 use kernel::ffi::{
+    c_int,   //
     c_uint,  //
     c_ulong, //
     c_void,  //
@@ -50,6 +51,7 @@ use crate::dma::xen::{
 };
 use crate::ffi;
 use crate::memory::PoolMemory;
+use crate::swiotlb::coherent;
 use crate::swiotlb::decide::{
     self,         //
     BounceReason, //
@@ -64,6 +66,9 @@ use crate::swiotlb::pool::{
     Slot,             //
     MAX_MAPPING_SIZE, //
 };
+
+/// A Linux page frame number.
+pub type PagePfn = crate::dma::addr::Pfn<{ kernel::page::PAGE_SHIFT as u32 }>;
 
 /// A DMA direction the operations accept.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -673,6 +678,42 @@ impl Swiotlb {
         Err(ENOMEM)
     }
 
+    /// The first page frame of a coherent buffer of [`Self::alloc`], found from its CPU
+    /// address, linear or remapped, and checked against the handle given with it. The
+    /// Raspberry Pi 4 bug: `virt_to_page()` of a remapped buffer names the wrong page.
+    fn coherent_pfn(&self, t: &Target<'_>, vaddr: *mut c_void, dma: DmaAddr) -> Result<PagePfn> {
+        let pfn = crate::dma::glue::virt::virt_to_pfn(vaddr).map_err(|_| ENXIO)?;
+        let phys = pfn.phys().ok_or(ENXIO)?;
+        if xen::phys_to_dma(&KernelP2m, &t.map, phys) != Ok(dma) {
+            return Err(ENXIO);
+        }
+        Ok(pfn)
+    }
+
+    /// `get_sgtable`: the first page frame of the coherent buffer (`vaddr`, `dma`).
+    pub fn sgtable_pfn(&self, t: &Target<'_>, vaddr: *mut c_void, dma: DmaAddr) -> Result<PagePfn> {
+        self.coherent_pfn(t, vaddr, dma)
+    }
+
+    /// `mmap`: the first page frame of a user mapping of `user_pages` pages, `pgoff` pages
+    /// into the `size`-byte coherent buffer (`vaddr`, `dma`); `ENXIO` for a mapping that
+    /// runs off the buffer, as `dma_common_mmap()`.
+    pub fn mmap_pfn(
+        &self,
+        t: &Target<'_>,
+        vaddr: *mut c_void,
+        dma: DmaAddr,
+        size: u64,
+        pgoff: u64,
+        user_pages: u64,
+    ) -> Result<PagePfn> {
+        let first = self.coherent_pfn(t, vaddr, dma)?;
+        let shift = kernel::page::PAGE_SHIFT as u32;
+        let skip = coherent::mmap_window(size, shift, pgoff, user_pages).ok_or(ENXIO)?;
+        // The buffer's pages are one allocation: consecutive frames.
+        Ok(PagePfn::new(first.as_u64() + skip))
+    }
+
     /// `free`: finds the pages of `vaddr`, linear or remapped, and releases them.
     ///
     /// # Safety
@@ -687,12 +728,7 @@ impl Swiotlb {
         dma: DmaAddr,
     ) -> Result {
         let order = crate::dma::addr::get_order::<{ kernel::page::PAGE_SHIFT as u32 }>(size);
-        // The Raspberry Pi 4 bug: virt_to_page() of a remapped buffer names the wrong page.
-        let pfn = crate::dma::glue::virt::virt_to_pfn(vaddr).map_err(|_| EINVAL)?;
-        let phys = pfn.phys().ok_or(EINVAL)?;
-        if xen::phys_to_dma(&KernelP2m, &t.map, phys) != Ok(dma) {
-            return Err(EINVAL);
-        }
+        let pfn = self.coherent_pfn(t, vaddr, dma).map_err(|_| EINVAL)?;
         let layout = crate::dma::glue::virt::layout();
         if layout.classify(vaddr as usize) == Some(crate::dma::virt::VirtKind::Vmalloc) {
             // SAFETY: `vaddr` came from our uncached vmap of these pages.
@@ -841,4 +877,64 @@ pub unsafe extern "C" fn xrs_swiotlb_free(
         s.free(t, size as u64, vaddr, DmaAddr::new(dma))
     })
     .is_ok()
+}
+
+/// C entry for `get_sgtable`: the first page frame of a coherent buffer of ours, into
+/// `pfn`; 0 or a negative errno (`ENXIO` for a buffer that is not ours).
+///
+/// # Safety
+///
+/// `pfn` is a valid out-pointer.
+#[no_mangle]
+pub unsafe extern "C" fn xrs_swiotlb_sgtable_pfn(
+    dev: *mut bindings::device,
+    vaddr: *mut c_void,
+    dma: u64,
+    pfn: *mut c_ulong,
+) -> c_int {
+    match with(dev, |s, t| s.sgtable_pfn(t, vaddr, DmaAddr::new(dma))) {
+        Ok(p) => {
+            // SAFETY: the caller's out-parameter.
+            unsafe { *pfn = p.as_u64() as c_ulong };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// C entry for `mmap`: the first page frame to map for a user mapping of `user_pages`
+/// pages at `pgoff` pages into a `size`-byte coherent buffer of ours; 0 or a negative
+/// errno.
+///
+/// # Safety
+///
+/// `pfn` is a valid out-pointer.
+#[no_mangle]
+pub unsafe extern "C" fn xrs_swiotlb_mmap_pfn(
+    dev: *mut bindings::device,
+    vaddr: *mut c_void,
+    dma: u64,
+    size: usize,
+    pgoff: c_ulong,
+    user_pages: c_ulong,
+    pfn: *mut c_ulong,
+) -> c_int {
+    let r = with(dev, |s, t| {
+        s.mmap_pfn(
+            t,
+            vaddr,
+            DmaAddr::new(dma),
+            size as u64,
+            pgoff as u64,
+            user_pages as u64,
+        )
+    });
+    match r {
+        Ok(p) => {
+            // SAFETY: the caller's out-parameter.
+            unsafe { *pfn = p.as_u64() as c_ulong };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
 }

@@ -5,6 +5,8 @@
 //!
 //! - [`pool`]: the bounce pool's slot allocator.
 //! - [`decide`]: whether a mapping can go to the device in place, or why it bounces.
+//! - [`coherent`]: which pages of a coherent buffer a user mapping may cover.
 
+pub mod coherent;
 pub mod decide;
 pub mod pool;

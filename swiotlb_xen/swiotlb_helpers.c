@@ -8,10 +8,13 @@
  * cache maintenance that arch code does not export. No decision is taken here.
  */
 
+#include <kunit/test.h>
+#include <kunit/test-bug.h>
 #include <linux/device.h>
 #include <linux/dma-map-ops.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/platform_device.h>
@@ -117,6 +120,70 @@ static void xrs_free(struct device *dev, size_t size, void *vaddr, dma_addr_t dm
 		module_put(THIS_MODULE);
 }
 
+/*
+ * A device with its own coherent pool (reserved-memory "shared-dma-pool") gets its
+ * coherent buffers from that pool before the ops are asked; the helpers that map such
+ * a buffer (dma_mmap_from_dev_coherent) are not exported, so those buffers are refused.
+ */
+static bool xrs_has_dev_coherent_pool(struct device *dev)
+{
+#ifdef CONFIG_DMA_DECLARE_COHERENT
+	return dev->dma_mem;
+#else
+	return false;
+#endif
+}
+
+/* dma_common_get_sgtable(), with the buffer's pages found and checked in Rust. */
+static int xrs_get_sgtable(struct device *dev, struct sg_table *sgt, void *cpu_addr,
+			   dma_addr_t dma, size_t size, unsigned long attrs)
+{
+	unsigned long pfn;
+	int ret;
+
+	if (xrs_has_dev_coherent_pool(dev))
+		return -ENXIO;
+	rcu_read_lock();
+	ret = xrs_swiotlb_sgtable_pfn(dev, cpu_addr, dma, &pfn);
+	rcu_read_unlock();
+	if (ret)
+		return ret;
+	ret = sg_alloc_table(sgt, 1, GFP_KERNEL);
+	if (!ret)
+		sg_set_page(sgt->sgl, pfn_to_page(pfn), PAGE_ALIGN(size), 0);
+	return ret;
+}
+
+/* The page protection of a user mapping of a coherent buffer, as dma_pgprot(). */
+static pgprot_t xrs_pgprot(struct device *dev, pgprot_t prot, unsigned long attrs)
+{
+	if (dev_is_dma_coherent(dev))
+		return prot;
+	if (attrs & DMA_ATTR_WRITE_COMBINE)
+		return pgprot_writecombine(prot);
+	return pgprot_dmacoherent(prot);
+}
+
+/* dma_common_mmap(), with the window checked and the pages found in Rust. */
+static int xrs_mmap(struct device *dev, struct vm_area_struct *vma, void *cpu_addr,
+		    dma_addr_t dma, size_t size, unsigned long attrs)
+{
+	unsigned long pfn;
+	int ret;
+
+	if (xrs_has_dev_coherent_pool(dev))
+		return -ENXIO;
+	rcu_read_lock();
+	ret = xrs_swiotlb_mmap_pfn(dev, cpu_addr, dma, size, vma_start_pgoff(vma),
+				   vma_pages(vma), &pfn);
+	rcu_read_unlock();
+	if (ret)
+		return ret;
+	vma->vm_page_prot = xrs_pgprot(dev, vma->vm_page_prot, attrs);
+	return remap_pfn_range(vma, vma->vm_start, pfn, vma->vm_end - vma->vm_start,
+			       vma->vm_page_prot);
+}
+
 static void xrs_unmap_sg(struct device *dev, struct scatterlist *sgl, int nents,
 			 enum dma_data_direction dir, unsigned long attrs)
 {
@@ -176,6 +243,8 @@ static const struct dma_map_ops xrs_ops = {
 	.sync_single_for_device = xrs_sync_for_device,
 	.sync_sg_for_cpu = xrs_sync_sg_for_cpu,
 	.sync_sg_for_device = xrs_sync_sg_for_device,
+	.get_sgtable = xrs_get_sgtable,
+	.mmap = xrs_mmap,
 	.dma_supported = xrs_dma_supported,
 	.max_mapping_size = xrs_swiotlb_max_mapping_size,
 };
@@ -492,6 +561,58 @@ int xrs_test_set_mask(struct device *dev, u64 mask)
 size_t xrs_test_max_mapping_size(struct device *dev)
 {
 	return dma_max_mapping_size(dev);
+}
+
+/*
+ * dma_mmap_coherent() of a coherent buffer into a fresh shared user mapping of
+ * @map_len bytes at page offset @pgoff, in this test's own mm; then copies what user
+ * space sees there into @out and unmaps. 0, or the errno of the first step that failed.
+ */
+int xrs_test_mmap_coherent(struct device *dev, void *vaddr, u64 dma, size_t size,
+			   unsigned long pgoff, size_t map_len, void *out)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct vm_area_struct *vma;
+	unsigned long uaddr;
+	int ret = -ENOENT;
+
+	if (!test)
+		return -EINVAL;
+	uaddr = kunit_vm_mmap(test, NULL, 0, map_len, PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, 0);
+	if (!uaddr || IS_ERR_VALUE(uaddr))
+		return -ENOMEM;
+	mmap_write_lock(current->mm);
+	vma = find_vma(current->mm, uaddr);
+	if (vma && vma->vm_start == uaddr) {
+		/* A shared anonymous mapping starts at offset 0: ask for @pgoff. */
+		vma->vm_pgoff = pgoff;
+		ret = dma_mmap_coherent(dev, vma, vaddr, dma, size);
+	}
+	mmap_write_unlock(current->mm);
+	if (!ret && copy_from_user(out, (const void __user *)uaddr, map_len))
+		ret = -EFAULT;
+	vm_munmap(uaddr, map_len);
+	return ret;
+}
+
+/* dma_get_sgtable(): the physical address and length of its single entry. */
+int xrs_test_sgtable(struct device *dev, void *vaddr, u64 dma, size_t size, u64 *phys,
+		     u32 *len)
+{
+	struct sg_table sgt;
+	int ret = dma_get_sgtable(dev, &sgt, vaddr, dma, size);
+
+	if (ret)
+		return ret;
+	if (sgt.orig_nents != 1) {
+		sg_free_table(&sgt);
+		return -E2BIG;
+	}
+	*phys = sg_phys(sgt.sgl);
+	*len = sgt.sgl->length;
+	sg_free_table(&sgt);
+	return 0;
 }
 
 void xrs_test_set_coherent(struct device *dev, bool coherent)

@@ -27,6 +27,10 @@ void *xrs_swiotlb_alloc(struct device *dev, size_t size, dma_addr_t *dma, gfp_t 
 			unsigned long attrs);
 bool xrs_swiotlb_free(struct device *dev, size_t size, void *vaddr, dma_addr_t dma,
 		      unsigned long attrs);
+int xrs_swiotlb_sgtable_pfn(struct device *dev, void *vaddr, dma_addr_t dma,
+			    unsigned long *pfn);
+int xrs_swiotlb_mmap_pfn(struct device *dev, void *vaddr, dma_addr_t dma, size_t size,
+			 unsigned long pgoff, unsigned long user_pages, unsigned long *pfn);
 
 /* C helpers. */
 const void *xrs_swiotlb_ops(void);
@@ -74,6 +78,10 @@ void *xrs_test_alloc_coherent(struct device *dev, size_t size, u64 *dma);
 void xrs_test_free_coherent(struct device *dev, size_t size, void *vaddr, u64 dma);
 int xrs_test_set_mask(struct device *dev, u64 mask);
 void xrs_test_set_coherent(struct device *dev, bool coherent);
+int xrs_test_mmap_coherent(struct device *dev, void *vaddr, u64 dma, size_t size,
+			   unsigned long pgoff, size_t map_len, void *out);
+int xrs_test_sgtable(struct device *dev, void *vaddr, u64 dma, size_t size, u64 *phys,
+		     u32 *len);
 size_t xrs_test_max_mapping_size(struct device *dev);
 int xrs_module_refcount(void);
 u64 xrs_bench_single(struct device *dev, phys_addr_t phys, size_t size, unsigned int iters);
