@@ -11,9 +11,10 @@
 #   make check    host tests only (cargo test)
 #   make lint     rustfmt, clippy (host and CLIPPY=1), rustdoc, checkpatch
 #   make bench    map+unmap cost: Rust ops vs C xen-swiotlb vs dma-direct (own kernel)
+#   make bench-trace [ROW=4k]  instructions of one map+unmap pair, per function (gdb)
 #   make clean    remove build products from the tree
 
-.PHONY: all run test modules kernel setup check lint bench clean
+.PHONY: all run test modules kernel setup check lint bench bench-trace clean
 
 all: modules
 
@@ -46,3 +47,6 @@ lint:
 
 bench:
 	@tests/bench.sh
+
+bench-trace:
+	@tests/bench-trace.sh

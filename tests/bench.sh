@@ -17,15 +17,8 @@ top=$(dirname "$here")
 out="$top/out"
 mkdir -p "$out"
 
-"$here/setup.sh"
-KDIR=$("$here/kernel.sh" "$here/config/bench.config")
-# Build the modules in a copy of the tree, so that the test build stays as it is.
-src="$out/bench-src"
-mkdir -p "$src"
-rsync -a --delete --exclude=/out --exclude=/target --exclude='*.o' --exclude='*.ko' \
-	--exclude='.*.cmd' "$top/" "$src/"
-step "building the modules against the benchmark kernel"
-"${KMAKE[@]}" -C "$KDIR" M="$src" -j"$JOBS" modules >&2
+bench_build "$top"
+src=$BENCH_SRC
 
 for kind in direct bounce; do
 	n=1 kextra="kunit.enable=0"

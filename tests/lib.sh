@@ -29,3 +29,17 @@ wait_for() {
 	done
 	return 1
 }
+
+# Builds the modules against the benchmark kernel (tests/config/bench.config), in a copy
+# of the tree so that the test build stays as it is. $1: the project's top directory.
+# Sets KDIR and BENCH_SRC.
+bench_build() {
+	"$here/setup.sh"
+	KDIR=$("$here/kernel.sh" "$here/config/bench.config")
+	BENCH_SRC="$1/out/bench-src"
+	mkdir -p "$BENCH_SRC"
+	rsync -a --delete --exclude=/out --exclude=/target --exclude='*.o' --exclude='*.ko' \
+		--exclude='.*.cmd' "$1/" "$BENCH_SRC/"
+	step "building the modules against the benchmark kernel"
+	"${KMAKE[@]}" -C "$KDIR" M="$BENCH_SRC" -j"$JOBS" modules >&2
+}
