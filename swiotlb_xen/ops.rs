@@ -166,7 +166,9 @@ impl Target<'_> {
         // test_bit() does.
         // SAFETY: `dev` is live; an aligned word of it.
         let flags = unsafe { ptr::read_volatile(ptr::addr_of!((*dev).flags[0])) };
-        let coherent = flags & (1 << bindings::struct_device_flags_DEV_FLAG_DMA_COHERENT) != 0;
+        const BIT: u32 = bindings::struct_device_flags_DEV_FLAG_DMA_COHERENT;
+        const _: () = assert!(BIT < c_ulong::BITS, "the flag is in the first word");
+        let coherent = flags & (1 << BIT) != 0;
         Ok(Self {
             dev,
             map,

@@ -4,8 +4,12 @@
  *
  * struct dma_map_ops is opaque to Rust, so the ops table lives here and points at the
  * Rust functions of ops.rs; scatterlist walks (for_each_sg is a macro) are plain loops
- * over those functions. The rest are one-line copies of kernel inlines and the arm64
- * cache maintenance that arch code does not export. No decision is taken here.
+ * over those functions; the coherent-buffer entry points ask Rust for the pages and
+ * build the sg_table or user mapping with the kernel's helpers. The rest are one-line
+ * copies of kernel inlines and the arm64 cache maintenance that arch code does not
+ * export. What to map where is decided in Rust; C only refuses what it cannot serve (a
+ * device's own coherent pool) and keeps C's pfn_valid() test for a possibly foreign
+ * page's cache maintenance.
  */
 
 #include <kunit/test.h>

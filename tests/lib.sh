@@ -31,8 +31,8 @@ wait_for() {
 }
 
 # Builds the modules against the benchmark kernel (tests/config/bench.config), in a copy
-# of the tree so that the test build stays as it is. $1: the project's top directory.
-# Sets KDIR and BENCH_SRC.
+# of the tree so that the test build stays as it is. $1: the project's top directory;
+# the caller's $here is the tests directory. Sets KDIR and BENCH_SRC.
 bench_build() {
 	"$here/setup.sh"
 	KDIR=$("$here/kernel.sh" "$here/config/bench.config")
