@@ -105,11 +105,22 @@ pub fn run(s: &Swiotlb, bounce: bool) -> Result {
     for (i, p) in sg.iter_mut().enumerate() {
         *p = phys + i as u64 * page_size;
     }
-    let cases: [(&str, usize); 3] = [("4k", 4096), ("64k", 65536), ("sg16x4k", 0)];
+    // (label, bytes, direction); 0 bytes: the 16-entry scatterlist (to the device). The
+    // order is the one `tests/bench_trace.py` counts rows by.
+    let (to, from) = (
+        bindings::dma_data_direction::DMA_TO_DEVICE,
+        bindings::dma_data_direction::DMA_FROM_DEVICE,
+    );
+    let cases = [
+        ("4k", 4096, to),
+        ("64k", 65536, to),
+        ("sg16x4k", 0, to),
+        ("4k-from-device", 4096, from),
+    ];
     let force_was = s.forced();
     s.set_force(bounce);
     let rounds = |label: &str, p2m: &str| -> Result {
-        for (case, size) in cases {
+        for (case, size, dir) in cases {
             for &(name, ops) in impls.iter() {
                 // SAFETY: `raw` is live and no mapping is outstanding on it.
                 unsafe { ffi::xrs_set_dma_ops(raw, ops) };
@@ -121,7 +132,7 @@ pub fn run(s: &Swiotlb, bounce: bool) -> Result {
                         if size == 0 {
                             ffi::xrs_bench_sg(raw, sg.as_ptr(), 16, 4096, ITERS)
                         } else {
-                            ffi::xrs_bench_single(raw, phys, size, ITERS)
+                            ffi::xrs_bench_single(raw, phys, size, dir, ITERS)
                         }
                     };
                     failed |= t == u64::MAX;

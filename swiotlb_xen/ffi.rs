@@ -164,11 +164,13 @@ extern "C" {
     pub fn xrs_test_max_mapping_size(dev: *mut bindings::device) -> usize;
     /// `module_refcount(THIS_MODULE)`.
     pub fn xrs_module_refcount() -> c_int;
-    /// `iters` map+unmap pairs of one range; elapsed ns, `u64::MAX` on a failed map.
+    /// `iters` map+unmap pairs of one range in direction `dir`; elapsed ns, `u64::MAX`
+    /// on a failed map.
     pub fn xrs_bench_single(
         dev: *mut bindings::device,
         phys: u64,
         size: usize,
+        dir: bindings::dma_data_direction,
         iters: c_uint,
     ) -> u64;
     /// `iters` map+unmap pairs of an `n`-entry scatterlist of `len`-byte ranges.

@@ -633,17 +633,18 @@ int xrs_module_refcount(void)
  * Benchmark loops (bench.rs): @iters map+unmap pairs through the DMA API, whatever ops
  * the device has. Return the elapsed nanoseconds, U64_MAX if a mapping failed.
  */
-u64 xrs_bench_single(struct device *dev, phys_addr_t phys, size_t size, unsigned int iters)
+u64 xrs_bench_single(struct device *dev, phys_addr_t phys, size_t size,
+		     enum dma_data_direction dir, unsigned int iters)
 {
 	u64 start = ktime_get_ns();
 	unsigned int i;
 
 	for (i = 0; i < iters; i++) {
-		dma_addr_t dma = dma_map_phys(dev, phys, size, DMA_TO_DEVICE, 0);
+		dma_addr_t dma = dma_map_phys(dev, phys, size, dir, 0);
 
 		if (dma_mapping_error(dev, dma))
 			return U64_MAX;
-		dma_unmap_phys(dev, dma, size, DMA_TO_DEVICE, 0);
+		dma_unmap_phys(dev, dma, size, dir, 0);
 	}
 	return ktime_get_ns() - start;
 }

@@ -84,7 +84,8 @@ int xrs_test_sgtable(struct device *dev, void *vaddr, u64 dma, size_t size, u64 
 		     u32 *len);
 size_t xrs_test_max_mapping_size(struct device *dev);
 int xrs_module_refcount(void);
-u64 xrs_bench_single(struct device *dev, phys_addr_t phys, size_t size, unsigned int iters);
+u64 xrs_bench_single(struct device *dev, phys_addr_t phys, size_t size,
+		     enum dma_data_direction dir, unsigned int iters);
 u64 xrs_bench_sg(struct device *dev, const u64 *phys, unsigned int n, u32 len,
 		 unsigned int iters);
 

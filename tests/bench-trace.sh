@@ -17,8 +17,8 @@ mkdir -p "$out"
 
 row=${ROW:-4k}
 case "$row" in
-4k | 64k | 4k-p2m-busy | 64k-p2m-busy) ;;
-*) die "ROW=$row: one of 4k 64k 4k-p2m-busy 64k-p2m-busy (scatterlists do not go through dma_map_phys)" ;;
+4k | 64k | 4k-from-device | 4k-p2m-busy | 64k-p2m-busy | 4k-from-device-p2m-busy) ;;
+*) die "ROW=$row: one of 4k 64k 4k-from-device, or those with -p2m-busy (scatterlists do not go through dma_map_phys)" ;;
 esac
 if ! command -v gdb-multiarch >/dev/null; then
 	step "installing gdb-multiarch"

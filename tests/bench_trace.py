@@ -18,9 +18,10 @@ KO = os.environ["XRS_KO"]
 ROW = os.environ["XRS_TRACE_ROW"]
 PORT = os.environ["XRS_GDB_PORT"]
 IMPLS = ["rust", "c-xen-swiotlb", "dma-direct"]
-# bench.rs: for each case (4k, 64k, sg16x4k), xrs_set_dma_ops for rust, C, dma-direct;
-# then the same nine with a p2m entry set.
-CASES = {"4k": 0, "64k": 1, "4k-p2m-busy": 3, "64k-p2m-busy": 4}
+# bench.rs: for each case (4k, 64k, sg16x4k, 4k-from-device), xrs_set_dma_ops for rust,
+# C, dma-direct; then the same twelve with a p2m entry set.
+CASES = {"4k": 0, "64k": 1, "4k-from-device": 3}
+CASES.update({k + "-p2m-busy": v + 4 for k, v in list(CASES.items())})
 
 
 def load_kernel_syms():
