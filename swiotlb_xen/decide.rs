@@ -61,7 +61,7 @@ pub struct InPlace {
     pub dma: DmaAddr,
     /// The machine address of the buffer's first byte, for cache maintenance.
     pub machine: MachineAddr,
-    /// The page belongs to another domain: the p2m has an entry for it.
+    /// The page belongs to another domain: the p2m names another machine frame for it.
     pub foreign: bool,
 }
 

@@ -894,14 +894,9 @@ pub unsafe extern "C" fn xrs_swiotlb_sgtable_pfn(
     dma: u64,
     pfn: *mut c_ulong,
 ) -> c_int {
-    match with(dev, |s, t| s.sgtable_pfn(t, vaddr, DmaAddr::new(dma))) {
-        Ok(p) => {
-            // SAFETY: the caller's out-parameter.
-            unsafe { *pfn = p.as_u64() as c_ulong };
-            0
-        }
-        Err(e) => e.to_errno(),
-    }
+    let r = with(dev, |s, t| s.sgtable_pfn(t, vaddr, DmaAddr::new(dma)));
+    // SAFETY: the caller's out-parameter (function requirement).
+    unsafe { pfn_out(r, pfn) }
 }
 
 /// C entry for `mmap`: the first page frame to map for a user mapping of `user_pages`
@@ -931,9 +926,19 @@ pub unsafe extern "C" fn xrs_swiotlb_mmap_pfn(
             user_pages as u64,
         )
     });
+    // SAFETY: the caller's out-parameter (function requirement).
+    unsafe { pfn_out(r, pfn) }
+}
+
+/// A page frame into the C caller's `pfn`, or the error as a negative errno.
+///
+/// # Safety
+///
+/// `pfn` is a valid out-pointer.
+unsafe fn pfn_out(r: Result<PagePfn>, pfn: *mut c_ulong) -> c_int {
     match r {
         Ok(p) => {
-            // SAFETY: the caller's out-parameter.
+            // SAFETY: per this function's requirements.
             unsafe { *pfn = p.as_u64() as c_ulong };
             0
         }
