@@ -10,6 +10,7 @@
  */
 
 #include <linux/dma-direct.h>
+#include <linux/jiffies.h>
 #include <linux/dma-map-ops.h>
 #include <linux/mm.h>
 #include <linux/of.h>
@@ -75,6 +76,40 @@ bool xrs_kernel_dma_capable(struct device *dev, u64 dma, u64 size)
 u64 xrs_kernel_bus_dma_limit(struct device *dev)
 {
 	return dev->bus_dma_limit;
+}
+
+/*
+ * An address in the kernel image (an exported variable) and its physical address by the
+ * image's own arithmetic (__pa_symbol, kimage_voffset), which no page-table walk is part
+ * of.
+ */
+const void *xrs_kernel_image_sample(u64 *phys)
+{
+	*phys = __pa_symbol(&jiffies_64);
+	return &jiffies_64;
+}
+
+/* The kernel's dma_range_map_min(); U64_MAX for a device without a range table. */
+u64 xrs_kernel_dma_range_map_min(struct device *dev)
+{
+	return dev->dma_range_map ? dma_range_map_min(dev->dma_range_map) : U64_MAX;
+}
+
+/* dma_capable() with the device's DMA mask set to @mask for the call. */
+bool xrs_kernel_dma_capable_mask(struct device *dev, u64 mask, u64 dma, u64 size)
+{
+	u64 saved = *dev->dma_mask;
+	bool ret;
+
+	*dev->dma_mask = mask;
+	ret = dma_capable(dev, dma, size, false, 0);
+	*dev->dma_mask = saved;
+	return ret;
+}
+
+void *xrs_kernel_phys_to_virt(u64 phys)
+{
+	return phys_to_virt(phys);
 }
 
 u64 xrs_kernel_virt_to_phys(const void *addr)

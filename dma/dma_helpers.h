@@ -36,5 +36,9 @@ void xrs_vunmap(const void *addr);
 int xrs_get_order(unsigned long size);
 struct platform_device *xrs_of_dma_device(const char *path);
 struct device *xrs_platform_dev(struct platform_device *pdev);
+const void *xrs_kernel_image_sample(u64 *phys);
+u64 xrs_kernel_dma_range_map_min(struct device *dev);
+bool xrs_kernel_dma_capable_mask(struct device *dev, u64 mask, u64 dma, u64 size);
+void *xrs_kernel_phys_to_virt(u64 phys);
 
 #endif

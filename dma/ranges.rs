@@ -206,12 +206,13 @@ impl DmaRangeMap<'_> {
         }
     }
 
-    /// The lowest CPU address any range covers (`dma_range_map_min`); 0 for
-    /// [`Self::Direct`], `None` for an empty table.
-    pub fn cpu_min(&self) -> Option<u64> {
+    /// The lowest bus address any range starts at (`dma_range_map_min`, the minimum of the
+    /// entries' `dma_start`). 0 for [`Self::Direct`], the base the kernel's callers assume
+    /// without a table; `None` for an empty table, where C's loop would return `U64_MAX`.
+    pub fn dma_min(&self) -> Option<DmaAddr> {
         match self {
-            Self::Direct => Some(0),
-            Self::Ranges(ranges) => ranges.iter().map(|r| r.cpu_start).min(),
+            Self::Direct => Some(DmaAddr::new(0)),
+            Self::Ranges(ranges) => ranges.iter().map(|r| DmaAddr::new(r.dma_start)).min(),
         }
     }
 }
@@ -219,19 +220,23 @@ impl DmaRangeMap<'_> {
 /// What a device can address: its DMA mask and its bus limit, as in `struct device`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct DmaLimit {
-    /// `*dev->dma_mask` (or the coherent mask for coherent allocations).
+    /// `*dev->dma_mask` (or the coherent mask for coherent allocations). A zero mask is
+    /// passed over in favour of the bus limit, as `min_not_zero` does.
     pub mask: u64,
     /// `dev->bus_dma_limit`; 0 means no limit beyond the mask.
     pub bus_limit: u64,
 }
 
 impl DmaLimit {
-    /// The highest bus address the device can reach (`min_not_zero(mask, bus_limit)`).
+    /// The highest bus address the device can reach, `min_not_zero(mask, bus_limit)` as in
+    /// the kernel's `dma_capable`: the smaller of the two where both are set, the other one
+    /// where one of them is 0, and 0 where both are.
     pub const fn max_address(&self) -> u64 {
-        if self.bus_limit != 0 && self.bus_limit < self.mask {
-            self.bus_limit
-        } else {
-            self.mask
+        match (self.mask, self.bus_limit) {
+            (0, limit) => limit,
+            (mask, 0) => mask,
+            (mask, limit) if limit < mask => limit,
+            (mask, _) => mask,
         }
     }
 

@@ -8,6 +8,16 @@
 //! remapped (vmalloc-space) buffers. Here the address is classified first, and each class
 //! has its own translation: arithmetic for the linear map, a page-table walk
 //! (`vmalloc_to_page`) for vmalloc space, and an error for anything else.
+//!
+//! On arm64 vmalloc space holds more than vmalloc and vmap areas: `KIMAGE_VADDR`,
+//! `MODULES_END` and `VMALLOC_START` are the same address, so the kernel image lies inside
+//! `[VMALLOC_START, VMALLOC_END)`, and with KASLR, or when the module region below it is
+//! full, modules may be placed there too. The page-table walk resolves those addresses to
+//! their real pages like any other in vmalloc space.
+//!
+//! With tag-based KASAN or MTE, arm64 kernel pointers may carry a tag in their top byte
+//! (bits 56..63). The address is untagged first, as the kernel's `__tag_reset` does, and
+//! everything after that (classification, arithmetic, the walk) sees the untagged address.
 
 use super::addr::{
     Pfn,      //
@@ -19,16 +29,20 @@ use super::addr::{
 pub enum VirtKind {
     /// In the linear map of RAM: `virt_to_phys` is valid.
     Linear,
-    /// In vmalloc space (vmalloc, vmap, ioremap, remapped DMA buffers): only a page-table
-    /// walk finds the page.
+    /// In vmalloc space `[VMALLOC_START, VMALLOC_END)`: vmalloc, vmap, ioremap, remapped DMA
+    /// buffers, and on arm64 also the kernel image (`KIMAGE_VADDR` is `VMALLOC_START`) and
+    /// any module placed there (with KASLR, or when the module region is full). Only a
+    /// page-table walk (`vmalloc_to_page`) finds the page, and it does for all of them.
     Vmalloc,
 }
 
 /// Why a virtual address has no physical address.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum VirtError {
-    /// Neither in the linear map nor in vmalloc space (user addresses, the kernel image,
-    /// modules, `vmemmap`, fixmap, ...).
+    /// Neither in the linear map nor in vmalloc space: user addresses, `vmemmap`, fixmap,
+    /// PCI I/O space, and on arm64 the module region `[MODULES_VADDR, MODULES_END)` just
+    /// below vmalloc space. The kernel image and modules loaded into vmalloc space are
+    /// [`VirtKind::Vmalloc`], not this.
     Unsupported,
     /// In vmalloc space but not backed by a page.
     NotMapped,
@@ -52,17 +66,35 @@ pub struct VirtLayout {
     pub vmalloc_start: usize,
     /// End (exclusive) of vmalloc space (`VMALLOC_END`).
     pub vmalloc_end: usize,
+    /// arm64: kernel pointers may carry a KASAN/MTE tag in bits 56..63, reset as
+    /// `__tag_reset` does (sign extension from bit 55).
+    pub tbi: bool,
 }
 
 /// A walk of the kernel page tables for vmalloc space.
 pub trait PageTables<const SHIFT: u32> {
-    /// The page mapped at `virt` (`vmalloc_to_pfn`), if any.
+    /// The page mapped at `virt` (`vmalloc_to_pfn`), if any. `virt` is untagged (see
+    /// [`VirtLayout::untag`]).
     fn vmalloc_to_pfn(&self, virt: usize) -> Option<Pfn<SHIFT>>;
 }
 
 impl VirtLayout {
-    /// Which region `virt` belongs to, if any the translation supports.
+    /// `virt` without its tag (`__tag_reset`): bits 56..63 become copies of bit 55. A
+    /// tagged kernel pointer (bit 55 set) gets its all-ones top byte back; a user address
+    /// (bit 55 clear) gets a zero top byte and stays a user address. The identity when
+    /// [`Self::tbi`] is false.
+    pub const fn untag(&self, virt: usize) -> usize {
+        if !self.tbi {
+            return virt;
+        }
+        // Shift bit 55 up to bit 63, then back down with sign extension.
+        (((virt as u64) << 8) as i64 >> 8) as usize
+    }
+
+    /// Which region `virt` belongs to, if any the translation supports. A tagged pointer
+    /// is classified by its untagged address.
     pub fn classify(&self, virt: usize) -> Option<VirtKind> {
+        let virt = self.untag(virt);
         if (self.linear_start..self.linear_end).contains(&virt) {
             Some(VirtKind::Linear)
         } else if (self.vmalloc_start..self.vmalloc_end).contains(&virt) {
@@ -73,9 +105,10 @@ impl VirtLayout {
     }
 
     /// The physical address of a linear-map address (`__pa`), or `None` outside the
-    /// linear map.
+    /// linear map. A tagged pointer translates as its untagged address.
     pub fn linear_to_phys(&self, virt: usize) -> Option<PhysAddr> {
-        if self.classify(virt) != Some(VirtKind::Linear) {
+        let virt = self.untag(virt);
+        if !(self.linear_start..self.linear_end).contains(&virt) {
             return None;
         }
         let off = (virt - self.linear_start) as u64;
@@ -85,11 +118,13 @@ impl VirtLayout {
 
 /// The physical address behind kernel virtual address `virt`, for linear-map and vmalloc
 /// addresses alike (what `virt_to_phys` should have been for swiotlb-xen's free path).
+/// A tagged pointer is untagged first; the page-table walk gets the untagged address.
 pub fn virt_to_phys<const SHIFT: u32>(
     layout: &VirtLayout,
     pt: &impl PageTables<SHIFT>,
     virt: usize,
 ) -> Result<PhysAddr, VirtError> {
+    let virt = layout.untag(virt);
     match layout.classify(virt) {
         Some(VirtKind::Linear) => layout.linear_to_phys(virt).ok_or(VirtError::Unsupported),
         Some(VirtKind::Vmalloc) => {
@@ -102,7 +137,7 @@ pub fn virt_to_phys<const SHIFT: u32>(
     }
 }
 
-/// The page frame behind `virt` (what `virt_to_page` should have been).
+/// The page frame behind `virt` (what `virt_to_page` should have been), tagged or not.
 pub fn virt_to_pfn<const SHIFT: u32>(
     layout: &VirtLayout,
     pt: &impl PageTables<SHIFT>,

@@ -15,13 +15,12 @@
 //! The Raspberry Pi 4 broke Linux because the second step used to be skipped.
 
 use super::addr::{
-    get_order,        //
-    xen_pfns_spanned, //
-    Bfn,              //
-    DmaAddr,          //
-    MachineAddr,      //
-    PhysAddr,         //
-    XenPfn,           //
+    get_order,   //
+    Bfn,         //
+    DmaAddr,     //
+    MachineAddr, //
+    PhysAddr,    //
+    XenPfn,      //
 };
 use super::ranges::{
     DmaRangeMap, //
@@ -104,7 +103,8 @@ pub fn dma_to_phys(
 /// (swiotlb-xen's `range_straddles_page_boundary`): such a buffer is not contiguous for a
 /// device and must be bounced.
 ///
-/// A buffer whose end overflows the address space counts as straddling.
+/// A buffer whose last byte would lie beyond `u64::MAX` counts as straddling; one whose last
+/// byte is `u64::MAX` does not overflow. An empty buffer never straddles.
 pub fn range_straddles_page_boundary(p2m: &impl P2m, phys: PhysAddr, len: u64) -> bool {
     range_straddles_from(p2m, phys, len, p2m.pfn_to_bfn(phys.xen_pfn()))
 }
@@ -113,12 +113,18 @@ pub fn range_straddles_page_boundary(p2m: &impl P2m, phys: PhysAddr, len: u64) -
 /// of `phys`'s first Xen frame (`first_bfn`): one p2m lookup fewer on the map path.
 #[inline]
 pub fn range_straddles_from(p2m: &impl P2m, phys: PhysAddr, len: u64, first_bfn: Bfn) -> bool {
-    if phys.checked_add(len.saturating_sub(1)).is_none() {
-        return true;
-    }
-    let Some(frames) = xen_pfns_spanned(phys.xen_page_offset(), len) else {
+    let Some(n) = len.checked_sub(1) else {
+        // Empty: no byte, no frame.
+        return false;
+    };
+    let Some(last) = phys.checked_add(n) else {
+        // The last byte would lie beyond u64::MAX.
         return true;
     };
+    // Counted from the first and last frame numbers, not as C's `XEN_PFN_UP(offset + len)`:
+    // that sum passes 2^64 for a buffer of almost 2^64 bytes that ends exactly at the top.
+    // No overflow: `last >= phys`, and at most 2^52 frames.
+    let frames = last.xen_pfn().as_u64() - phys.xen_pfn().as_u64() + 1;
     if frames <= 1 || !p2m.may_have_foreign() {
         // One frame cannot straddle; and while every frame is its own machine frame, any
         // run of frames is contiguous.

@@ -404,6 +404,46 @@ mod tests {
     }
 
     #[test]
+    fn dma_min_agrees_with_dma_range_map_min() -> Result {
+        let buses = Rpi4Buses::apply()?;
+        for dev in [buses.emmc2()?, buses.soc_dma()?, buses.two_windows()?] {
+            let r = ranges(&dev)?;
+            // SAFETY: the fixture device is live.
+            let kernel = unsafe { ffi::xrs_kernel_dma_range_map_min(dev.raw()) };
+            assert_eq!(r.map().dma_min(), Some(DmaAddr::new(kernel)));
+        }
+        // The two-window bus: its lowest bus address is the second window's.
+        let dev = buses.two_windows()?;
+        assert_eq!(
+            ranges(&dev)?.map().dma_min(),
+            Some(DmaAddr::new(0x1000_0000))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn zero_mask_defers_to_the_bus_limit_as_dma_capable() -> Result {
+        // min_not_zero(mask, bus limit): a device whose mask is 0 is bounded by its bus.
+        let buses = Rpi4Buses::apply()?;
+        let dev = buses.emmc2()?;
+        // SAFETY: the fixture device is live.
+        let bus_limit = unsafe { ffi::xrs_kernel_bus_dma_limit(dev.raw()) };
+        for mask in [0u64, 0x3fff_ffff, u64::MAX] {
+            let limit = DmaLimit { mask, bus_limit };
+            for (dma, len) in [
+                (0xc000_0000u64, 0x1000u64),
+                (0xffff_f000, 0x1000),
+                (0xffff_f000, 0x1001),
+            ] {
+                // SAFETY: the fixture device is live; its mask is restored by the helper.
+                let kernel = unsafe { ffi::xrs_kernel_dma_capable_mask(dev.raw(), mask, dma, len) };
+                assert_eq!(limit.reachable(DmaAddr::new(dma), len), kernel);
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
     fn this_machines_ram_is_beyond_the_rpi4_window() -> Result {
         // QEMU virt puts RAM at 1 GiB and up (and Xen gives Dom0 RAM there too), so an
         // emmc2bus device reaches none of it: exactly the RPi4 "only the first GiB" case.

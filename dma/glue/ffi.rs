@@ -70,6 +70,19 @@ extern "C" {
     pub fn xrs_get_order(size: c_ulong) -> c_int;
     /// A platform device for the DT node at `path`, DMA configured by `of_dma_configure`.
     pub fn xrs_of_dma_device(path: *const c_char) -> *mut bindings::platform_device;
+    /// `&jiffies_64`, an address in the kernel image, and its `__pa_symbol()` into `phys`.
+    pub fn xrs_kernel_image_sample(phys: *mut u64) -> *const c_void;
+    /// The kernel's `dma_range_map_min()`; `u64::MAX` without a range table.
+    pub fn xrs_kernel_dma_range_map_min(dev: *mut bindings::device) -> u64;
+    /// The kernel's `dma_capable()` (not RAM) with the device's mask set to `mask`.
+    pub fn xrs_kernel_dma_capable_mask(
+        dev: *mut bindings::device,
+        mask: u64,
+        dma: u64,
+        size: u64,
+    ) -> bool;
+    /// `phys_to_virt()`.
+    pub fn xrs_kernel_phys_to_virt(phys: u64) -> *mut c_void;
     /// `&pdev->dev`.
     pub fn xrs_platform_dev(pdev: *mut bindings::platform_device) -> *mut bindings::device;
 

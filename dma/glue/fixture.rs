@@ -26,6 +26,11 @@ struct Aligned<T: ?Sized>(T);
 /// The compiled overlay (built from `rpi4_dma.dtso` by Kbuild).
 static DTBO: &Aligned<[u8]> = &Aligned(*include_bytes!("../rpi4_dma.dtbo"));
 
+/// First physical address the differential bus covers (QEMU virt's RAM starts there).
+pub const DIFF_RAM: u64 = 0x4000_0000;
+/// Physical minus bus address on the differential bus.
+pub const DIFF_OFFSET: u64 = 0x2000_0000;
+
 /// The overlay changeset left applied by a test that failed an assertion (KUnit stops a
 /// failing test's thread without running destructors); 0 when none.
 static LEFT_APPLIED: AtomicI32 = AtomicI32::new(0);
@@ -45,19 +50,50 @@ impl Rpi4Buses {
     /// over physical `a` and bus 0x8000_0000 over physical `b`, each (start, size) below
     /// 4 GiB.
     pub fn apply_placed(a: (u64, u64), b: (u64, u64)) -> Result<Self> {
-        let cell = |v: u64| u32::try_from(v).map_err(|_| ERANGE);
-        let values = [cell(a.0)?, cell(a.1)?, cell(b.0)?, cell(b.1)?];
+        Self::apply_replacing(&[
+            (0xa5a5_0001, a.0),
+            (0xa5a5_0002, a.1),
+            (0xa5a5_0003, b.0),
+            (0xa5a5_0004, b.1),
+        ])
+    }
+
+    /// Applies the overlay with the windows of the differential bus ([`Self::diff_pair`]):
+    /// everything below 4 GiB from physical 0x4000_0000 but the hole `[start, start +
+    /// len)`, at bus address `physical - DIFF_OFFSET`.
+    pub fn apply_diff(hole: (u64, u64)) -> Result<Self> {
+        let (start, end) = (hole.0, hole.0 + hole.1);
+        if start <= DIFF_RAM || end >= 1 << 32 {
+            return Err(ERANGE);
+        }
+        Self::apply_replacing(&[
+            (0xa5a5_0011, start - DIFF_RAM),
+            (0xa5a5_0012, end - DIFF_OFFSET),
+            (0xa5a5_0013, end),
+            (0xa5a5_0014, (1 << 32) - end),
+        ])
+    }
+
+    /// Applies the overlay with each placeholder cell `magic` replaced by `value` (below
+    /// 4 GiB); every placeholder must be found.
+    fn apply_replacing(values: &[(u32, u64)]) -> Result<Self> {
+        let mut cells = KVec::with_capacity(values.len(), GFP_KERNEL)?;
+        for &(magic, v) in values {
+            cells.push(
+                (magic, u32::try_from(v).map_err(|_| ERANGE)?, false),
+                GFP_KERNEL,
+            )?;
+        }
         let mut blob = KVec::with_capacity(DTBO.0.len(), GFP_KERNEL)?;
         blob.extend_from_slice(&DTBO.0, GFP_KERNEL)?;
-        let mut replaced = 0;
         for word in blob.chunks_exact_mut(4) {
             let v = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
-            if let Some(i) = (0xa5a5_0001..=0xa5a5_0004).position(|m| m == v) {
-                word.copy_from_slice(&values[i].to_be_bytes());
-                replaced += 1;
+            if let Some(c) = cells.iter_mut().find(|c| c.0 == v) {
+                word.copy_from_slice(&c.1.to_be_bytes());
+                c.2 = true;
             }
         }
-        if replaced != values.len() {
+        if cells.iter().any(|c| !c.2) {
             return Err(EINVAL);
         }
         Self::apply_blob(&blob)
@@ -119,6 +155,16 @@ impl Rpi4Buses {
     /// A DMA engine behind the windows placed by [`Self::apply_placed`].
     pub fn window_placed(&self) -> Result<TestDevice<'_>> {
         self.device(c"/xrs-rpi4-window-placed/dma@7e007000")
+    }
+
+    /// Two devices configured alike on the differential bus of [`Self::apply_diff`]
+    /// (non-coherent, the same `dma-ranges`), for one to keep the kernel's DMA ops and
+    /// the other to get the Rust ones.
+    pub fn diff_pair(&self) -> Result<(TestDevice<'_>, TestDevice<'_>)> {
+        Ok((
+            self.device(c"/xrs-diff/dev@0")?,
+            self.device(c"/xrs-diff/dev@1")?,
+        ))
     }
 
     /// A device behind two windows: bus 0x8000_0000 is physical 0x4000_0000 and bus

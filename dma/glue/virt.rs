@@ -24,7 +24,7 @@ use super::ffi;
 pub const SHIFT: u32 = PAGE_SHIFT as u32;
 
 /// The running kernel's layout: linear map `[PAGE_OFFSET, high_memory)`, vmalloc space
-/// `[VMALLOC_START, VMALLOC_END)`.
+/// `[VMALLOC_START, VMALLOC_END)`; on arm64 pointers are untagged as `__tag_reset` does.
 pub fn layout() -> VirtLayout {
     let mut raw = ffi::VirtLayoutRaw::default();
     // SAFETY: `raw` is a valid out-parameter of the right layout.
@@ -35,6 +35,7 @@ pub fn layout() -> VirtLayout {
         phys_offset: raw.phys_offset,
         vmalloc_start: raw.vmalloc_start,
         vmalloc_end: raw.vmalloc_end,
+        tbi: cfg!(CONFIG_ARM64),
     }
 }
 
@@ -187,10 +188,67 @@ mod tests {
     }
 
     #[test]
-    fn module_static_is_rejected() {
-        // Module data lives outside both the linear map and vmalloc space on arm64.
+    fn kernel_image_is_resolved_through_the_page_tables() {
+        // On arm64 the kernel image lies inside vmalloc space (KIMAGE_VADDR is
+        // VMALLOC_START, and KASLR moves it further in): the walk must find the page that
+        // the image's own arithmetic (__pa_symbol) names.
+        let mut phys = 0;
+        // SAFETY: an address and its physical address, nothing dereferenced.
+        let p = unsafe { ffi::xrs_kernel_image_sample(&mut phys) };
+        // SAFETY: a query on the address only.
+        assert!(unsafe { ffi::xrs_kernel_is_vmalloc_addr(p) });
+        assert_eq!(layout().classify(p as usize), Some(VirtKind::Vmalloc));
+        assert_eq!(virt_to_phys(p), Ok(PhysAddr::new(phys)));
+    }
+
+    #[test]
+    fn module_static_is_resolved_or_rejected_as_placed() -> Result {
+        // Modules load below vmalloc space, or inside it (with KASLR, or when the module
+        // region is full). Inside, the walk must find the page that holds the value;
+        // below, the address is not one of ours to translate.
         let p: *const u64 = &IN_MODULE;
-        assert_eq!(virt_to_phys(p), Err(VirtError::Unsupported));
+        // SAFETY: a query on the address only.
+        let inside = unsafe { ffi::xrs_kernel_is_vmalloc_addr(p.cast()) };
+        let r = virt_to_phys(p);
+        kernel::kunit::info(format_args!(
+            "    # module static at {:p}: {} vmalloc space\n",
+            p,
+            if inside { "inside" } else { "outside" }
+        ));
+        if !inside {
+            assert_eq!(r, Err(VirtError::Unsupported));
+            return Ok(());
+        }
+        let phys = r.map_err(|_| EINVAL)?;
+        // SAFETY: `phys` is the page of a live module static; its linear alias is mapped
+        // and only read.
+        let seen = unsafe {
+            ffi::xrs_kernel_phys_to_virt(phys.as_u64())
+                .cast::<u64>()
+                .read()
+        };
+        assert_eq!(seen, IN_MODULE);
+        Ok(())
+    }
+
+    #[test]
+    fn tagged_pointers_translate_as_untagged() -> Result {
+        // What tag-based KASAN and MTE hand out: a tag in the top byte, which the kernel
+        // resets before any translation.
+        let tag = |p: usize, t: usize| (p & !(0xff << 56)) | (t << 56);
+        let buf = KBox::new([0u8; 64], GFP_KERNEL)?;
+        let v = VVec::<u8>::with_capacity(PAGE_SIZE, GFP_KERNEL)?;
+        // SAFETY: linear-map address of a live allocation.
+        let lin = unsafe { ffi::xrs_kernel_virt_to_phys(buf.as_ptr().cast()) };
+        let vpfn = kernel_vmalloc_pfn(v.as_ptr()).ok_or(EINVAL)?;
+        for t in [0xf0usize, 0xf4, 0xfe, 0x01] {
+            let tb = tag(buf.as_ptr() as usize, t) as *const u8;
+            let tv = tag(v.as_ptr() as usize, t) as *const u8;
+            assert_eq!(layout().classify(tb as usize), Some(VirtKind::Linear));
+            assert_eq!(virt_to_phys(tb), Ok(PhysAddr::new(lin)));
+            assert_eq!(virt_to_pfn(tv).map(|f| f.as_u64()), Ok(vpfn));
+        }
+        Ok(())
     }
 
     #[test]

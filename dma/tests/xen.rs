@@ -165,6 +165,50 @@ fn straddle_semantics() {
 }
 
 #[test]
+fn straddle_at_the_top_of_the_address_space() {
+    let id = Identity;
+    let empty = TableP2m::default();
+    // Last byte exactly u64::MAX: the end is 2^64, which is no overflow.
+    for len in [1, 0x1000, 0x1001, 0x12_3456, u64::MAX - 0xfff, u64::MAX] {
+        let at = p(0u64.wrapping_sub(len));
+        assert!(
+            !xen::range_straddles_page_boundary(&id, at, len),
+            "identity, len {len:#x}"
+        );
+        assert!(
+            !xen::range_straddles_page_boundary(&empty, at, len),
+            "empty p2m, len {len:#x}"
+        );
+    }
+    // One byte more and the last byte would lie at 2^64: an overflow, which straddles.
+    assert!(xen::range_straddles_page_boundary(&id, p(u64::MAX), 2));
+    assert!(xen::range_straddles_page_boundary(
+        &id,
+        p(u64::MAX - 0xfff),
+        0x1001
+    ));
+    assert!(xen::range_straddles_page_boundary(&id, p(2), u64::MAX));
+    assert!(xen::range_straddles_page_boundary(
+        &id,
+        p(u64::MAX),
+        u64::MAX
+    ));
+    // Zero bytes at the very top: nothing to straddle.
+    assert!(!xen::range_straddles_page_boundary(&id, p(u64::MAX), 0));
+    assert!(!xen::range_straddles_page_boundary(&empty, p(u64::MAX), 0));
+    // A busy p2m, whole space from byte 0x1001 on: frame 2 is foreign, so the run breaks
+    // there; the code must get as far as looking.
+    let mut busy = TableP2m::default();
+    busy.0.insert(2, 0x9_0000);
+    assert!(xen::range_straddles_page_boundary(
+        &busy,
+        p(0x1001),
+        u64::MAX - 0x1000
+    ));
+    assert!(model::straddles(&busy, 0x1001, u64::MAX - 0x1000));
+}
+
+#[test]
 fn alignment_semantics() {
     let mut p2m = TableP2m::default();
     // 4K pages: 8 KiB at 0x2000 is order-1 aligned; its machine frame 0x9_0001 is not.
@@ -216,8 +260,34 @@ proptest! {
 
     #[test]
     fn identity_never_straddles(addr in any::<u64>(), len in 0u64..1 << 24) {
-        let overflow = addr.checked_add(len).is_none();
+        // Only a last byte beyond u64::MAX counts; a buffer ending at 2^64 fits.
+        let overflow = addr as u128 + len as u128 > 1 << 64;
         prop_assert_eq!(xen::range_straddles_page_boundary(&Identity, p(addr), len), overflow);
+    }
+
+    #[test]
+    fn straddle_at_the_top_matches_model(
+        back in 0u64..1 << 14,
+        huge in any::<bool>(),
+        end in 0u128..3,
+        foreign in any::<bool>(),
+    ) {
+        // Buffers ending within a byte of 2^64: addr + len is 2^64 - 1, 2^64 or 2^64 + 1.
+        let len = if huge { u64::MAX - back } else { back };
+        let addr = (1u128 << 64) - 1 + end - len as u128;
+        prop_assume!(addr <= u64::MAX as u128);
+        let addr = addr as u64;
+        let wraps = len != 0 && addr as u128 + len as u128 > 1 << 64;
+        prop_assert_eq!(xen::range_straddles_page_boundary(&Identity, p(addr), len), wraps);
+        if foreign {
+            // A foreign frame right after the first one breaks every run of two or more
+            // frames at once, so the model's walk stays short even for 2^64 - 1 bytes.
+            let mut t = TableP2m::default();
+            let next = (addr >> 12) + 1;
+            t.0.insert(next, next + 7);
+            let want = model::straddles(&t, addr, len);
+            prop_assert_eq!(xen::range_straddles_page_boundary(&t, p(addr), len), want);
+        }
     }
 
     #[test]
