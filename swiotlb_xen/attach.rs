@@ -1,13 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Putting the Rust ops on a device, and taking them off again.
+//! Putting the Rust ops on a device, keeping them there while drivers bind, and taking
+//! them off again.
+//!
+//! Binding a driver re-runs the bus's DMA configuration (`really_probe()` calls
+//! `dma_configure()`, which on arm64 ends in `arch_setup_dma_ops()`), and under Xen that
+//! puts the C `xen_swiotlb_dma_ops` back on the device. The module therefore listens for
+//! `BUS_NOTIFY_BIND_DRIVER`, which 7.3 sends after the DMA configuration and before the
+//! driver's probe, and installs its ops again on every attached device, remembering the
+//! ops the kernel chose as the ones to restore.
+//!
+//! C header: [`include/linux/device/bus.h`](srctree/include/linux/device/bus.h).
 
 use core::ffi::CStr;
+use core::fmt;
 
 use kernel::bindings;
-use kernel::ffi::c_void;
+use kernel::device::Device;
+use kernel::ffi::{
+    c_int,   //
+    c_ulong, //
+    c_void,  //
+};
 use kernel::prelude::*;
 use kernel::str::CStrExt;
+use kernel::sync::aref::ARef;
+use kernel::types::Opaque;
 
 use crate::ffi;
 use crate::ops::{
@@ -15,62 +33,105 @@ use crate::ops::{
     Target,  //
 };
 
-/// A device whose DMA goes through the Rust ops; dropping it restores the previous ops.
-///
-/// # Invariants
-///
-/// `dev` is a device we hold a reference on, whose `dma_ops` we set to ours; `old_ops`
-/// is what it had before.
-pub struct Attachment {
-    dev: *mut bindings::device,
+/// An attached device, as the registry knows it.
+struct Attached {
+    dev: ARef<Device>,
+    /// The ops to restore: what the device had when attached, or what the kernel gave it
+    /// at the last driver bind.
     old_ops: *const c_void,
+    /// Driver binds that displaced our ops, which were then installed again.
+    rebinds: u32,
 }
 
-// SAFETY: the raw pointers are only used to restore the ops and drop the reference, which
-// may happen from any thread.
-unsafe impl Send for Attachment {}
-// SAFETY: shared access does nothing.
-unsafe impl Sync for Attachment {}
+// SAFETY: `old_ops` is a pointer to a static ops table, only stored and handed back.
+unsafe impl Send for Attached {}
+
+kernel::sync::global_lock! {
+    // SAFETY: `init` runs at module load, before any other use.
+    unsafe(uninit) static ATTACHED: Mutex<KVec<Attached>> = KVec::new();
+}
+
+/// Prepares the registry; called once at module load.
+pub fn init() {
+    // SAFETY: called once, from module init, before any other use of the lock.
+    unsafe { ATTACHED.init() };
+}
+
+/// The C `struct device` of `dev` (`Device` is a transparent wrapper of it; its own
+/// accessor is private to the kernel crate).
+fn raw(dev: &Device) -> *mut bindings::device {
+    core::ptr::from_ref(dev).cast_mut().cast()
+}
+
+/// Whether `dev` has the Rust ops now.
+fn has_our_ops(dev: &Device) -> bool {
+    // SAFETY: `dev` is live; the ops table is static.
+    unsafe { ffi::xrs_get_dma_ops(raw(dev)) == ffi::xrs_swiotlb_ops() }
+}
+
+/// A device whose DMA goes through the Rust ops; dropping it restores the ops the
+/// kernel last gave the device.
+pub struct Attachment {
+    dev: ARef<Device>,
+}
 
 impl Attachment {
     /// Attaches the ops to `dev`, taking over its reference.
     ///
-    /// Refuses with `ERANGE` a device that cannot reach the whole bounce pool through
-    /// its `dma-ranges` and DMA mask: its bounced mappings would fail.
+    /// Refuses with `ERANGE` a device that cannot reach the whole bounce pool through its
+    /// `dma-ranges` and DMA mask: its bounced mappings would fail. A device that cannot
+    /// reach the atomic pool is attached with a warning: the coherent allocations it
+    /// asks for without being allowed to sleep will fail. `EBUSY` if the device is
+    /// attached already.
     ///
     /// # Safety
     ///
     /// `dev` is a live device we own a reference on, with its DMA configured, and no
     /// mapping made through its current ops is live (they could not be unmapped).
     pub unsafe fn new(s: &Swiotlb, dev: *mut bindings::device) -> Result<Self> {
+        let dev = core::ptr::NonNull::new(dev).ok_or(EINVAL)?;
+        // SAFETY: we own a reference on `dev`, which the `ARef` takes over; `Device` is a
+        // transparent wrapper of `struct device`.
+        let dev: ARef<Device> = unsafe { ARef::from_raw(dev.cast()) };
         // SAFETY: per this function's requirements.
-        let t = unsafe { Target::new(dev) };
+        let t = unsafe { Target::new(raw(&dev)) };
         let reaches = t.as_ref().is_ok_and(|t| {
             // SAFETY: `dev` is live.
-            s.reaches_pool(t, unsafe { ffi::xrs_dev_dma_mask(dev) })
+            s.reaches_pool(t, unsafe { ffi::xrs_dev_dma_mask(raw(&dev)) })
         });
         if !reaches {
-            // SAFETY: `dev` is live; `dev_name` is a NUL-terminated string.
-            let name = unsafe { CStr::from_char_ptr(ffi::xrs_dev_name(dev)) };
             let (lo, hi) = s.chunks().fold((u64::MAX, 0), |(lo, hi), (b, n)| {
                 (lo.min(b.as_u64()), hi.max(b.as_u64() + n))
             });
-            pr_err!(
-                "{}: cannot reach the bounce pool within {:#x}..{:#x} (see pool_below)\n",
-                name.to_str().unwrap_or("?"),
-                lo,
-                hi
-            );
-            // SAFETY: we own the reference.
-            unsafe { ffi::xrs_put_device(dev) };
+            dev.pr_err(format_args!(
+                "xen_swiotlb_rs: cannot reach the bounce pool within {:#x}..{:#x} (see pool_below)\n",
+                lo, hi
+            ));
             return Err(ERANGE);
         }
+        if !t.as_ref().is_ok_and(|t| s.reaches_atomic_pool(t)) {
+            dev.pr_warn(format_args!(
+                "xen_swiotlb_rs: cannot reach the atomic pool: coherent allocations that may not sleep will fail\n"
+            ));
+        }
+        let mut list = ATTACHED.lock();
+        if list.iter().any(|a| raw(&a.dev) == raw(&dev)) {
+            return Err(EBUSY);
+        }
+        list.reserve(1, GFP_KERNEL)?;
         // SAFETY: `dev` is live.
-        let old_ops = unsafe { ffi::xrs_get_dma_ops(dev) };
+        let old_ops = unsafe { ffi::xrs_get_dma_ops(raw(&dev)) };
         // SAFETY: `dev` is live; our ops table is static.
-        unsafe { ffi::xrs_set_dma_ops(dev, ffi::xrs_swiotlb_ops()) };
-        // INVARIANT: set just above.
-        Ok(Self { dev, old_ops })
+        unsafe { ffi::xrs_set_dma_ops(raw(&dev), ffi::xrs_swiotlb_ops()) };
+        list.push(
+            Attached {
+                dev: dev.clone(),
+                old_ops,
+                rebinds: 0,
+            },
+            GFP_KERNEL,
+        )?;
+        Ok(Self { dev })
     }
 
     /// Attaches to the platform device called `name`.
@@ -88,16 +149,130 @@ impl Attachment {
 
     /// The device.
     pub fn dev(&self) -> *mut bindings::device {
-        self.dev
+        raw(&self.dev)
     }
 }
 
 impl Drop for Attachment {
     fn drop(&mut self) {
-        // SAFETY: `dev` is live (we hold a reference) and its ops are ours (invariant).
+        let mut list = ATTACHED.lock();
+        let Some(i) = list.iter().position(|a| raw(&a.dev) == raw(&self.dev)) else {
+            return;
+        };
+        let Ok(a) = list.remove(i) else {
+            return;
+        };
+        // SAFETY: `dev` is live (the registry held a reference); `old_ops` is what the
+        // kernel last gave it.
+        unsafe { ffi::xrs_set_dma_ops(raw(&a.dev), a.old_ops) };
+    }
+}
+
+/// A bus event for `dev`: after `BUS_NOTIFY_BIND_DRIVER`, an attached device that lost
+/// our ops to the bind's DMA configuration gets them back.
+fn bus_event(action: c_ulong, dev: *mut bindings::device) {
+    if action != bindings::bus_notifier_event_BUS_NOTIFY_BIND_DRIVER as c_ulong {
+        return;
+    }
+    let mut list = ATTACHED.lock();
+    let Some(a) = list.iter_mut().find(|a| raw(&a.dev) == dev) else {
+        return;
+    };
+    if has_our_ops(&a.dev) {
+        return;
+    }
+    // SAFETY: `dev` is live (the registry holds a reference) and being bound: no
+    // mapping can be live through the ops the bind just set.
+    a.old_ops = unsafe { ffi::xrs_get_dma_ops(dev) };
+    // SAFETY: as above; our ops table is static.
+    unsafe { ffi::xrs_set_dma_ops(dev, ffi::xrs_swiotlb_ops()) };
+    a.rebinds += 1;
+}
+
+/// `notifier_fn_t` of [`BindNotifier`].
+///
+/// # Safety
+///
+/// Called by the bus notifier chain of the platform bus, with `data` a live device.
+unsafe extern "C" fn bus_notifier_call(
+    _nb: *mut bindings::notifier_block,
+    action: c_ulong,
+    data: *mut c_void,
+) -> c_int {
+    bus_event(action, data.cast());
+    // NOTIFY_DONE: not interested in stopping the chain.
+    0
+}
+
+/// The registration of [`bus_notifier_call`] on the platform bus.
+///
+/// # Invariants
+///
+/// `nb` is registered on `platform_bus_type` until drop.
+pub struct BindNotifier {
+    nb: Pin<KBox<Opaque<bindings::notifier_block>>>,
+}
+
+// SAFETY: after registration the block belongs to the bus's notifier chain, which
+// serialises every access to it; the value only unregisters it, from any thread.
+unsafe impl Send for BindNotifier {}
+// SAFETY: shared access does nothing.
+unsafe impl Sync for BindNotifier {}
+
+impl BindNotifier {
+    /// Starts listening for driver binds on the platform bus.
+    pub fn register() -> Result<Self> {
+        let nb = KBox::pin(
+            Opaque::new(bindings::notifier_block {
+                notifier_call: Some(bus_notifier_call),
+                next: core::ptr::null_mut(),
+                priority: 0,
+            }),
+            GFP_KERNEL,
+        )?;
+        // SAFETY: `nb` is pinned and lives until it is unregistered in `drop`; the
+        // platform bus type is a static of the kernel.
+        kernel::error::to_result(unsafe {
+            bindings::bus_register_notifier(&raw const bindings::platform_bus_type, nb.get())
+        })?;
+        // INVARIANT: registered just above.
+        Ok(Self { nb })
+    }
+}
+
+impl Drop for BindNotifier {
+    fn drop(&mut self) {
+        // SAFETY: registered (type invariant); after this returns the callback is not
+        // running and will not run again.
         unsafe {
-            ffi::xrs_set_dma_ops(self.dev, self.old_ops);
-            ffi::xrs_put_device(self.dev);
+            bindings::bus_unregister_notifier(&raw const bindings::platform_bus_type, self.nb.get())
+        };
+    }
+}
+
+/// Whether `dev` is attached; then whether it has the Rust ops now, and how many driver
+/// binds displaced them (each time they were installed again).
+pub fn state(dev: *mut bindings::device) -> Option<(bool, u32)> {
+    let list = ATTACHED.lock();
+    let a = list.iter().find(|a| raw(&a.dev) == dev)?;
+    Some((has_our_ops(&a.dev), a.rebinds))
+}
+
+/// What `devices` in debugfs shows: one line per attached device.
+pub struct DevicesView;
+
+impl fmt::Debug for DevicesView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = ATTACHED.lock();
+        for a in list.iter() {
+            writeln!(
+                f,
+                "{}: ops={} rebinds={}",
+                a.dev.name().to_str().unwrap_or("?"),
+                if has_our_ops(&a.dev) { "rust" } else { "other" },
+                a.rebinds
+            )?;
         }
+        Ok(())
     }
 }

@@ -7,11 +7,9 @@
 //! through [`xen::dma_to_phys`] before any pool lookup or cache maintenance. Mappings the
 //! device cannot take in place are copied through the module's own bounce pool.
 //!
-//! Deliberate differences from drivers/xen/swiotlb-xen.c, all failing the one call
-//! instead of the machine: `DMA_NONE` and unknown directions get `DMA_MAPPING_ERROR`
-//! (C: `BUG_ON`); an unmap or sync of a bounced handle that is not a live mapping, or
-//! with another size or direction than mapped, is refused and counted (C corrupts or
-//! trusts); a bounce for a mapping with `DMA_ATTR_REQUIRE_COHERENT` is refused.
+//! Deliberate differences from drivers/xen/swiotlb-xen.c are listed in
+//! Documentation/swiotlb.md; the differential KUnit suite (`differential.rs`) checks
+//! every other observable result against the kernel's own ops.
 
 use core::ptr;
 use core::sync::atomic::{
@@ -50,7 +48,15 @@ use crate::dma::xen::{
     P2m,  //
 };
 use crate::ffi;
-use crate::memory::PoolMemory;
+use crate::memory::{
+    AtomicArea,         //
+    Pages,              //
+    PoolMemory,         //
+    GFP_DIRECT_RECLAIM, //
+    GFP_DMA,            //
+};
+use crate::swiotlb::atomic_pool::AtomicPool;
+use crate::swiotlb::cache_flush;
 use crate::swiotlb::coherent;
 use crate::swiotlb::decide::{
     self,         //
@@ -60,11 +66,12 @@ use crate::swiotlb::decide::{
     Policy,       //
 };
 use crate::swiotlb::pool::{
-    Bounce,           //
-    Pool,             //
-    PoolError,        //
-    Slot,             //
-    MAX_MAPPING_SIZE, //
+    self,      //
+    Bounce,    //
+    Placement, //
+    Pool,      //
+    PoolError, //
+    Slot,      //
 };
 
 /// A Linux page frame number.
@@ -118,10 +125,16 @@ pub struct Stats {
     /// Bytes copied into or out of the pool.
     pub bounced_bytes: AtomicU64,
     /// Calls refused: bad direction, untranslatable handle, exhausted pool, unknown or
-    /// mismatched unmap.
+    /// mismatched unmap, failed cache maintenance.
     pub failures: AtomicU64,
-    /// Coherent allocations handed out and not yet freed.
+    /// Coherent and non-coherent allocations handed out and not yet freed.
     pub coherent: AtomicU64,
+    /// Pages those allocations hold.
+    pub coherent_pages: AtomicU64,
+    /// `GNTTABOP_cache_flush` entries Xen refused.
+    pub cache_flush_failed: AtomicU64,
+    /// Partial syncs that ran past their mapping, clamped to it.
+    pub sync_clamped: AtomicU64,
 }
 
 fn reason_index(r: BounceReason) -> usize {
@@ -133,6 +146,16 @@ fn reason_index(r: BounceReason) -> usize {
         BounceReason::SmallKmalloc => 4,
     }
 }
+
+/// `DMA_ATTR_*` as the `unsigned long` the ops receive.
+const fn attr(a: u32) -> c_ulong {
+    a as c_ulong
+}
+
+const SKIP_CPU_SYNC: c_ulong = attr(bindings::DMA_ATTR_SKIP_CPU_SYNC);
+const MMIO: c_ulong = attr(bindings::DMA_ATTR_MMIO);
+const REQUIRE_COHERENT: c_ulong = attr(bindings::DMA_ATTR_REQUIRE_COHERENT);
+const NO_WARN: c_ulong = attr(bindings::DMA_ATTR_NO_WARN);
 
 /// What the operations need to know about the device of a call.
 pub struct Target<'a> {
@@ -187,8 +210,46 @@ impl Target<'_> {
         self.coherent
     }
 
+    /// `dma_get_min_align_mask()` and `dma_get_seg_boundary()`: from `dev->dma_parms`,
+    /// 0 and all ones without.
+    pub fn dma_parms(&self) -> (u64, u64) {
+        // SAFETY: `dev` is live (type invariant of `new`); `dma_parms` is NULL or points
+        // at the device's parameters, which live as long as the device.
+        match unsafe { (*self.dev).dma_parms.as_ref() } {
+            // A boundary of 0 is unset: none, as in C.
+            Some(p) => (
+                u64::from(p.min_align_mask),
+                match p.segment_boundary_mask {
+                    0 => u64::MAX,
+                    m => m as u64,
+                },
+            ),
+            None => (0, u64::MAX),
+        }
+    }
+
     fn with_mask(&self, mask: u64) -> DmaLimit {
         DmaLimit { mask, ..self.limit }
+    }
+
+    fn coherent_limit(&self) -> DmaLimit {
+        // SAFETY: `dev` is live.
+        self.with_mask(unsafe { (*self.dev).coherent_dma_mask })
+    }
+
+    /// The bus address at which this device sees `bytes` of Dom0's own RAM at `phys`,
+    /// if it sees all of them.
+    fn own_ram_to_dma(&self, phys: PhysAddr, bytes: u64) -> Option<DmaAddr> {
+        let m = xen::phys_to_machine(&KernelP2m, phys)?;
+        self.map.machine_range_to_dma(m, bytes).ok()
+    }
+
+    /// Warns once per module load about a driver bug on this device.
+    fn warn_once(&self, flag: &AtomicBool, args: core::fmt::Arguments<'_>) {
+        if !flag.swap(true, Ordering::Relaxed) {
+            // SAFETY: `dev` is live.
+            unsafe { <kernel::device::Device>::from_raw(self.dev) }.pr_warn(args);
+        }
     }
 }
 
@@ -201,11 +262,22 @@ pub struct Pools {
 }
 
 impl Pools {
-    fn alloc(&mut self, phys: PhysAddr, size: u64, min_align: u64, tag: u8) -> Result<Bounce> {
+    /// A bounce for `size` bytes at `phys` in the first chunk that has room, placed for
+    /// the device as `place` says for each chunk (`None`: the device does not see it).
+    fn alloc(
+        &mut self,
+        phys: PhysAddr,
+        size: u64,
+        tag: u8,
+        place: impl Fn(PhysAddr, u64) -> Option<Placement>,
+    ) -> Result<Bounce> {
         // First fit over the chunks; the slot allocator packs small mappings.
         for pool in self.pools.iter_mut() {
+            let Some(p) = place(pool.base(), pool.bytes()) else {
+                continue;
+            };
             let before = pool.stats().used;
-            match pool.alloc(phys, size, min_align, 0, tag) {
+            match pool.alloc(phys, size, &p, tag) {
                 Ok(b) => {
                     self.used += pool.stats().used - before;
                     self.high_water = self.high_water.max(self.used);
@@ -225,6 +297,13 @@ impl Pools {
 
     fn find(&mut self, phys: PhysAddr) -> Option<Bounce> {
         self.chunk_of(phys)?.find(phys)
+    }
+
+    fn get(&mut self, tlb: PhysAddr, size: u64, tag: u8) -> Result<Bounce> {
+        self.chunk_of(tlb)
+            .ok_or(EINVAL)?
+            .get(tlb, size, tag)
+            .map_err(|_| EINVAL)
     }
 
     fn free(&mut self, tlb: PhysAddr, size: u64, tag: u8) -> Result<Bounce> {
@@ -249,16 +328,30 @@ pub struct PoolTotals {
     pub high_water: usize,
     /// Mappings refused for lack of space.
     pub exhausted: u64,
+    /// Pages of the atomic pool, and how many are in use.
+    pub atomic: (usize, usize),
 }
 
-/// The module's instance: the bounce pool and its counters.
+/// Warnings given once per module load.
+#[derive(Default)]
+struct Warned {
+    sync_overflow: AtomicBool,
+    cache_flush: AtomicBool,
+    pool_full: AtomicBool,
+}
+
+/// The module's instance: the bounce pool, the atomic pool and their counters.
 #[pin_data]
 pub struct Swiotlb {
     #[pin]
     pool: SpinLockIrq<Pools>,
     memory: KVec<PoolMemory>,
+    #[pin]
+    atomic: SpinLockIrq<AtomicPool<KVec<u8>>>,
+    atomic_area: AtomicArea,
     cflush: bool,
     force: AtomicBool,
+    warned: Warned,
     /// The counters.
     pub stats: Stats,
 }
@@ -267,8 +360,13 @@ pub struct Swiotlb {
 static INSTANCE: AtomicPtr<Swiotlb> = AtomicPtr::new(ptr::null_mut());
 
 impl Swiotlb {
-    /// A pool over the chunks of `memory`; `force` bounces every mapping.
-    pub fn new(memory: KVec<PoolMemory>, force: bool) -> Result<impl PinInit<Self, Error>> {
+    /// A pool over the chunks of `memory`, an atomic pool over `atomic_area`; `force`
+    /// bounces every mapping.
+    pub fn new(
+        memory: KVec<PoolMemory>,
+        atomic_area: AtomicArea,
+        force: bool,
+    ) -> Result<impl PinInit<Self, Error>> {
         let mut pools = KVec::with_capacity(memory.len(), GFP_KERNEL)?;
         for chunk in memory.iter() {
             let nslots = chunk.slots();
@@ -286,15 +384,22 @@ impl Swiotlb {
             high_water: 0,
             exhausted: 0,
         };
+        let atomic = AtomicPool::new(KVec::from_elem(
+            AtomicPool::<KVec<u8>>::FREE,
+            atomic_area.pages(),
+            GFP_KERNEL,
+        )?)
+        .map_err(|_| EINVAL)?;
         // SAFETY: a probing hypercall with a zeroed argument.
         let cflush = unsafe { ffi::xrs_xen_has_cache_flush() };
-        // SAFETY: reads a CPU register into the cache helpers' static, at module load.
-        unsafe { ffi::xrs_cache_init() };
         Ok(try_pin_init!(Self {
             pool <- new_spinlock_irq!(pool, "xen_swiotlb_rs_pool"),
             memory,
+            atomic <- new_spinlock_irq!(atomic, "xen_swiotlb_rs_atomic"),
+            atomic_area,
             cflush,
             force: AtomicBool::new(force),
+            warned: Warned::default(),
             stats: Stats::default(),
         }))
     }
@@ -339,9 +444,18 @@ impl Swiotlb {
         unsafe { p.as_ref() }
     }
 
-    /// The chunks of the pool: (first byte, size).
+    /// The chunks of the bounce pool: (first byte, size).
     pub fn chunks(&self) -> impl Iterator<Item = (PhysAddr, u64)> + '_ {
         self.memory.iter().map(|c| (c.base(), c.bytes()))
+    }
+
+    /// Every range of memory a device must reach: the bounce pool's chunks and the atomic
+    /// pool.
+    pub fn areas(&self) -> impl Iterator<Item = (PhysAddr, u64)> + '_ {
+        Iterator::chain(
+            self.chunks(),
+            core::iter::once((self.atomic_area.base(), self.atomic_area.bytes())),
+        )
     }
 
     /// The pool as one range when it is one chunk (the KUnit suite needs that).
@@ -357,6 +471,10 @@ impl Swiotlb {
 
     /// The pool's counters.
     pub fn pool_stats(&self) -> PoolTotals {
+        let atomic = {
+            let a = self.atomic.lock();
+            (a.len(), a.used())
+        };
         let p = self.pool.lock();
         PoolTotals {
             chunks: p.pools.len(),
@@ -364,17 +482,71 @@ impl Swiotlb {
             used: p.used,
             high_water: p.high_water,
             exhausted: p.exhausted,
+            atomic,
         }
     }
 
-    fn fail(&self) {
+    fn fail<T>(&self, e: Error) -> Result<T> {
         self.stats.failures.fetch_add(1, Ordering::Relaxed);
+        Err(e)
+    }
+
+    /// `GNTTABOP_cache_flush` over `[maddr, maddr + size)`, one Xen page an entry; every
+    /// entry is tried, the first refusal is the result.
+    pub(crate) fn xen_cache_flush(&self, maddr: MachineAddr, size: u64, op: u32) -> Result {
+        let mut result = Ok(());
+        for e in cache_flush::per_xen_page(maddr, size) {
+            // SAFETY: a cache-maintenance hypercall on a machine address; Xen checks that
+            // this domain may touch the page.
+            let r = unsafe { ffi::xrs_xen_cache_flush(e.page.as_u64(), e.offset, e.length, op) };
+            if r != 0 {
+                self.stats
+                    .cache_flush_failed
+                    .fetch_add(1, Ordering::Relaxed);
+                if result.is_ok() {
+                    result = Err(Error::from_errno(r));
+                }
+            }
+        }
+        result
+    }
+
+    /// Cache maintenance of a range that may belong to another domain, by C's rule: by
+    /// VA when the machine frame is local RAM (`pfn_valid`), through Xen otherwise.
+    fn foreign_cache(
+        &self,
+        phys: PhysAddr,
+        maddr: MachineAddr,
+        size: u64,
+        for_device: bool,
+        dir: Direction,
+    ) -> Result {
+        // SAFETY: a query on a frame number.
+        let local = unsafe { ffi::xrs_pfn_valid(maddr.as_u64() >> kernel::page::PAGE_SHIFT) };
+        if local {
+            // SAFETY: `phys` is local RAM of a live mapping (linear-mapped on arm64).
+            unsafe {
+                if for_device {
+                    ffi::xrs_dcache_for_device(phys.as_u64(), size as usize, dir.raw())
+                } else {
+                    ffi::xrs_dcache_for_cpu(phys.as_u64(), size as usize, dir.raw())
+                }
+            };
+            return Ok(());
+        }
+        // Clean before the device reads; invalidate before the CPU reads what it wrote
+        // (and before it writes, so that no dirty line is evicted over its data).
+        let op = match (for_device, dir) {
+            (true, Direction::FromDevice) => ffi::GNTTAB_CACHE_CLEAN | ffi::GNTTAB_CACHE_INVAL,
+            (true, _) => ffi::GNTTAB_CACHE_CLEAN,
+            (false, _) => ffi::GNTTAB_CACHE_INVAL,
+        };
+        self.xen_cache_flush(maddr, size, op)
     }
 
     /// Cache maintenance before the device touches `[phys, phys + size)`, held in machine
-    /// memory at `maddr`. With `foreign`, the page may belong to another domain and C's
-    /// rule applies: by VA when the machine frame is local RAM (`pfn_valid`), else Xen's
-    /// cache flush on the machine address. Otherwise the page is Dom0's own RAM: by VA.
+    /// memory at `maddr`. With `foreign`, the page may belong to another domain (see
+    /// [`Self::foreign_cache`]). Otherwise the page is Dom0's own RAM: by VA.
     #[inline]
     fn sync_for_device_cache(
         &self,
@@ -384,23 +556,21 @@ impl Swiotlb {
         size: u64,
         dir: Direction,
         foreign: bool,
-    ) {
+    ) -> Result {
         if t.coherent {
-            return;
+            return Ok(());
         }
         if foreign {
-            // SAFETY: `phys` is the CPU side of a live mapping, `maddr` its machine address.
-            unsafe {
-                ffi::xrs_cache_for_device(phys.as_u64(), maddr.as_u64(), size as usize, dir.raw())
-            };
-        } else {
-            // SAFETY: `phys` is local RAM of a live mapping (linear-mapped on arm64).
-            unsafe { ffi::xrs_dcache_for_device(phys.as_u64(), size as usize, dir.raw()) };
+            return self.foreign_cache(phys, maddr, size, true, dir);
         }
+        // SAFETY: `phys` is local RAM of a live mapping (linear-mapped on arm64).
+        unsafe { ffi::xrs_dcache_for_device(phys.as_u64(), size as usize, dir.raw()) };
+        Ok(())
     }
 
     /// Cache maintenance before the CPU reads what the device wrote; `foreign` as in
-    /// [`Self::sync_for_device_cache`].
+    /// [`Self::sync_for_device_cache`]. A failure cannot fail the call (it returns
+    /// nothing): it is counted and reported once.
     #[inline]
     fn sync_for_cpu_cache(
         &self,
@@ -415,12 +585,19 @@ impl Swiotlb {
             return;
         }
         if foreign {
-            // SAFETY: as in `sync_for_device_cache`.
-            unsafe {
-                ffi::xrs_cache_for_cpu(phys.as_u64(), maddr.as_u64(), size as usize, dir.raw())
-            };
+            if let Err(e) = self.foreign_cache(phys, maddr, size, false, dir) {
+                t.warn_once(
+                    &self.warned.cache_flush,
+                    format_args!(
+                        "xen_swiotlb_rs: Xen refused cache maintenance of {:#x}+{:#x} ({:?}): the CPU may read stale data\n",
+                        maddr.as_u64(),
+                        size,
+                        e
+                    ),
+                );
+            }
         } else {
-            // SAFETY: as in `sync_for_device_cache`.
+            // SAFETY: `phys` is local RAM of a live mapping (linear-mapped on arm64).
             unsafe { ffi::xrs_dcache_for_cpu(phys.as_u64(), size as usize, dir.raw()) };
         }
     }
@@ -442,9 +619,10 @@ impl Swiotlb {
         dir: Direction,
         attrs: c_ulong,
     ) -> Result<DmaAddr> {
-        if attrs & bindings::DMA_ATTR_MMIO as c_ulong != 0 {
-            // MMIO is not RAM: no p2m, no bounce; the address must be reachable as is.
-            let dma = DmaAddr::new(phys.as_u64());
+        if attrs & MMIO != 0 {
+            // Not RAM: no p2m (an Arm Dom0's MMIO is mapped 1:1), no bounce, no cache
+            // maintenance; the bus address goes through dma-ranges as dma-direct's does.
+            let dma = t.map.phys_range_to_dma(phys, size).map_err(|_| EIO)?;
             return if t.limit.reachable(dma, size) {
                 Ok(dma)
             } else {
@@ -463,7 +641,7 @@ impl Swiotlb {
             small_kmalloc,
         };
         let map = t.map;
-        let skip_sync = attrs & bindings::DMA_ATTR_SKIP_CPU_SYNC as c_ulong != 0;
+        let skip_sync = attrs & SKIP_CPU_SYNC != 0;
         match decide::plan(&KernelP2m, &map, &t.limit, phys, size, &policy) {
             MapPlan::Direct(InPlace {
                 dma,
@@ -471,18 +649,44 @@ impl Swiotlb {
                 foreign,
             }) => {
                 if !skip_sync {
-                    self.sync_for_device_cache(t, phys, machine, size, dir, foreign);
+                    // A refused cache flush leaves the device reading stale data: the
+                    // mapping fails instead.
+                    self.sync_for_device_cache(t, phys, machine, size, dir, foreign)?;
                 }
                 self.stats.direct.fetch_add(1, Ordering::Relaxed);
                 Ok(dma)
             }
             MapPlan::Bounce(reason) => {
-                if attrs & bindings::DMA_ATTR_REQUIRE_COHERENT as c_ulong != 0 {
+                if attrs & REQUIRE_COHERENT != 0 {
                     return Err(EIO);
                 }
-                // SAFETY: `t.dev` is live.
-                let min_align = unsafe { ffi::xrs_dev_min_align_mask(t.dev) };
-                let b = self.pool.lock().alloc(phys, size, min_align, dir as u8)?;
+                let (min_align_mask, boundary_mask) = t.dma_parms();
+                let b = self
+                    .pool
+                    .lock()
+                    .alloc(phys, size, dir as u8, |base, bytes| {
+                        Some(Placement {
+                            dma_base: t.own_ram_to_dma(base, bytes)?.as_u64(),
+                            min_align_mask,
+                            alloc_align_mask: 0,
+                            boundary_mask,
+                        })
+                    });
+                let b = match b {
+                    Ok(b) => b,
+                    Err(e) => {
+                        if attrs & NO_WARN == 0 && e == ENOMEM {
+                            t.warn_once(
+                                &self.warned.pool_full,
+                                format_args!(
+                                    "xen_swiotlb_rs: bounce pool full ({} bytes asked)\n",
+                                    size
+                                ),
+                            );
+                        }
+                        return Err(e);
+                    }
+                };
                 let tlb_machine = xen::phys_to_machine(&KernelP2m, b.tlb);
                 let dma = tlb_machine
                     .and_then(|m| map.machine_range_to_dma(m, size).ok())
@@ -497,8 +701,8 @@ impl Swiotlb {
                 // must not expose stale pool data to the CPU.
                 self.copy(b.tlb, phys, size);
                 if !skip_sync {
-                    // The pool is Dom0's own RAM.
-                    self.sync_for_device_cache(t, b.tlb, tlb_machine, size, dir, false);
+                    // The pool is Dom0's own RAM: cleaned by VA, which cannot fail.
+                    let _ = self.sync_for_device_cache(t, b.tlb, tlb_machine, size, dir, false);
                 }
                 self.stats.bounced[reason_index(reason)].fetch_add(1, Ordering::Relaxed);
                 Ok(dma)
@@ -533,8 +737,12 @@ impl Swiotlb {
         dir: Direction,
         attrs: c_ulong,
     ) -> Result {
+        if attrs & MMIO != 0 {
+            // Nothing was set up for it (see `map`), as in dma-direct.
+            return Ok(());
+        }
         let (phys, maddr) = self.handle_to_phys(t, dma, size)?;
-        let skip_sync = attrs & bindings::DMA_ATTR_SKIP_CPU_SYNC as c_ulong != 0;
+        let skip_sync = attrs & SKIP_CPU_SYNC != 0;
         if !self.in_pool(phys) {
             if !skip_sync {
                 // A handle alone does not tell whose page it is (Arm keeps no reverse
@@ -545,36 +753,55 @@ impl Swiotlb {
             return Ok(());
         }
         // Refused, and nothing freed, unless `phys`, `size` and `dir` are those mapped.
-        let b = self.pool.lock().free(phys, size, dir as u8)?;
-        if !skip_sync {
+        // With DMA_ATTR_SKIP_CPU_SYNC the caller has synced what it needs and may have
+        // written the rest of its buffer since: copying the slot back would undo that.
+        if !skip_sync && dir.device_writes() {
+            // The data comes back while the slots are still ours: freed first, they could
+            // go to a mapping made meanwhile, whose map copies over them.
+            let b = self.pool.lock().get(phys, size, dir as u8)?;
             self.sync_for_cpu_cache(t, b.tlb, maddr, size, dir, false);
-        }
-        if dir.device_writes() {
             self.copy(b.orig, b.tlb, size);
         }
+        self.pool.lock().free(phys, size, dir as u8)?;
         Ok(())
     }
 
-    /// The bounce mapping holding `[phys, phys + size)`, if `phys` is in the pool.
-    fn bounce_of(&self, phys: PhysAddr, size: u64) -> Result<Option<(Bounce, u64)>> {
+    /// The bounce mapping holding `[phys, phys + size)`, if `phys` is in the pool: the
+    /// mapping, the offset of `phys` in it, and `size` clamped to the mapping's end, with
+    /// a warning, as swiotlb_bounce() does.
+    fn bounce_of(
+        &self,
+        t: &Target<'_>,
+        phys: PhysAddr,
+        size: u64,
+    ) -> Result<Option<(Bounce, u64, u64)>> {
         if !self.in_pool(phys) {
             return Ok(None);
         }
         let b = self.pool.lock().find(phys).ok_or(EINVAL)?;
         let off = phys.as_u64() - b.tlb.as_u64();
-        if size > b.size - off {
-            return Err(EINVAL);
+        let left = b.size - off;
+        if size > left {
+            self.stats.sync_clamped.fetch_add(1, Ordering::Relaxed);
+            t.warn_once(
+                &self.warned.sync_overflow,
+                format_args!(
+                    "xen_swiotlb_rs: sync of {} bytes runs past its mapping ({} left): clamped\n",
+                    size, left
+                ),
+            );
         }
-        Ok(Some((b, off)))
+        Ok(Some((b, off, size.min(left))))
     }
 
     /// `sync_single_for_cpu`.
     pub fn sync_for_cpu(&self, t: &Target<'_>, dma: DmaAddr, size: u64, dir: Direction) -> Result {
         let (phys, maddr) = self.handle_to_phys(t, dma, size)?;
-        let bounce = self.bounce_of(phys, size)?;
+        let bounce = self.bounce_of(t, phys, size)?;
+        let size = bounce.map_or(size, |(_, _, n)| n);
         let foreign = bounce.is_none() && KernelP2m.may_have_foreign();
         self.sync_for_cpu_cache(t, phys, maddr, size, dir, foreign);
-        if let Some((b, off)) = bounce {
+        if let Some((b, off, size)) = bounce {
             if dir.device_writes() {
                 self.copy(PhysAddr::new(b.orig.as_u64() + off), phys, size);
             }
@@ -591,58 +818,56 @@ impl Swiotlb {
         dir: Direction,
     ) -> Result {
         let (phys, maddr) = self.handle_to_phys(t, dma, size)?;
-        let bounce = self.bounce_of(phys, size)?;
-        if let Some((b, off)) = bounce {
+        let bounce = self.bounce_of(t, phys, size)?;
+        let size = bounce.map_or(size, |(_, _, n)| n);
+        if let Some((b, off, size)) = bounce {
             if dir.device_reads() {
                 self.copy(phys, PhysAddr::new(b.orig.as_u64() + off), size);
             }
         }
         let foreign = bounce.is_none() && KernelP2m.may_have_foreign();
-        self.sync_for_device_cache(t, phys, maddr, size, dir, foreign);
-        Ok(())
+        self.sync_for_device_cache(t, phys, maddr, size, dir, foreign)
     }
 
-    /// Whether a device on `t`'s bus with DMA mask `mask` reaches every chunk of the pool.
+    /// Whether a device on `t`'s bus with DMA mask `mask` reaches every chunk of the
+    /// bounce pool.
     pub fn reaches_pool(&self, t: &Target<'_>, mask: u64) -> bool {
         let limit = t.with_mask(mask);
         self.chunks().all(|(base, bytes)| {
-            xen::phys_to_machine(&KernelP2m, base)
-                .and_then(|m| t.map.machine_range_to_dma(m, bytes).ok())
+            t.own_ram_to_dma(base, bytes)
                 .is_some_and(|d| limit.reachable(d, bytes))
         })
     }
 
-    /// `alloc`: a coherent buffer the device reaches, zeroed.
-    pub fn alloc(
+    /// Whether the device reaches the atomic pool through its coherent mask.
+    pub fn reaches_atomic_pool(&self, t: &Target<'_>) -> bool {
+        let (base, bytes) = (self.atomic_area.base(), self.atomic_area.bytes());
+        t.own_ram_to_dma(base, bytes)
+            .is_some_and(|d| t.coherent_limit().reachable(d, bytes))
+    }
+
+    /// `max_mapping_size`: what one bounce can hold for this device.
+    pub fn max_mapping_size(&self, t: &Target<'_>) -> u64 {
+        pool::max_mapping_size(t.dma_parms().0)
+    }
+
+    /// `1 << order` pages of Dom0's own RAM the device reaches in place through its
+    /// coherent mask, allocated with `gfp`: first from the zones `gfp` allows, then from
+    /// ZONE_DMA, which the kernel sizes for the most limited device of the platform.
+    fn alloc_reachable(
         &self,
         t: &Target<'_>,
-        size: u64,
+        order: u32,
         gfp: bindings::gfp_t,
-    ) -> Result<(*mut c_void, DmaAddr)> {
-        let order = crate::dma::addr::get_order::<{ kernel::page::PAGE_SHIFT as u32 }>(size);
-        let limit = t.with_mask(
-            // SAFETY: `t.dev` is live.
-            unsafe { ffi::xrs_dev_coherent_dma_mask(t.dev) },
-        );
-        let map = t.map;
-        let bytes = (kernel::page::PAGE_SIZE as u64) << order;
-        for attempt in 0..2 {
-            // SAFETY: plain page allocation; the second attempt asks ZONE_DMA, which the
-            // kernel sizes for the most limited device of the platform.
-            let page = unsafe {
-                if attempt == 0 {
-                    ffi::xrs_alloc_pages(gfp | bindings::__GFP_ZERO, order)
-                } else {
-                    ffi::xrs_alloc_pages_dma(order)
-                }
-            };
-            if page.is_null() {
+    ) -> Result<(Pages, DmaAddr)> {
+        let limit = t.coherent_limit();
+        for gfp in [gfp, gfp | GFP_DMA] {
+            let Ok(pages) = Pages::alloc(gfp, order) else {
                 continue;
-            }
-            // SAFETY: `page` is a live allocation of `1 << order` pages.
-            let phys = PhysAddr::new(unsafe { crate::dma::glue::ffi::xrs_page_to_phys(page) });
-            let ok =
-                match decide::plan(&KernelP2m, &map, &limit, phys, bytes, &Policy::default()) {
+            };
+            let (phys, bytes) = (pages.phys(), pages.bytes());
+            let dma =
+                match decide::plan(&KernelP2m, &t.map, &limit, phys, bytes, &Policy::default()) {
                     MapPlan::Direct(d) => Some(d.dma),
                     MapPlan::Bounce(_) => None,
                 }
@@ -651,33 +876,83 @@ impl Swiotlb {
                         &KernelP2m, phys, bytes,
                     )
                 });
-            let Some(dma) = ok else {
-                // SAFETY: we own the allocation.
-                unsafe { ffi::xrs_free_pages(page, order) };
-                continue;
-            };
-            // SAFETY: `page` is ours; a non-coherent device gets an uncached alias.
-            let vaddr = unsafe {
-                if t.coherent {
-                    ffi::xrs_page_address(page)
-                } else {
-                    ffi::xrs_remap_uncached(page, order)
-                }
-            };
-            if vaddr.is_null() {
-                // SAFETY: we own the allocation.
-                unsafe { ffi::xrs_free_pages(page, order) };
-                return Err(ENOMEM);
+            if let Some(dma) = dma {
+                return Ok((pages, dma));
             }
-            if attempt == 1 {
-                // ZONE_DMA pages were not asked to be zeroed.
-                // SAFETY: `vaddr` maps `bytes` bytes we own.
-                unsafe { ptr::write_bytes(vaddr.cast::<u8>(), 0, bytes as usize) };
-            }
-            self.stats.coherent.fetch_add(1, Ordering::Relaxed);
-            return Ok((vaddr, dma));
         }
         Err(ENOMEM)
+    }
+
+    fn account(&self, order: u32, live: bool) {
+        let pages = 1u64 << order;
+        if live {
+            self.stats.coherent.fetch_add(1, Ordering::Relaxed);
+            self.stats
+                .coherent_pages
+                .fetch_add(pages, Ordering::Relaxed);
+        } else {
+            self.stats.coherent.fetch_sub(1, Ordering::Relaxed);
+            self.stats
+                .coherent_pages
+                .fetch_sub(pages, Ordering::Relaxed);
+        }
+    }
+
+    /// `alloc`: a coherent buffer the device reaches, zeroed.
+    ///
+    /// A caller that may not sleep (no `__GFP_DIRECT_RECLAIM`) asking for a buffer of a
+    /// device that is not coherent is served from the atomic pool, whose pages were
+    /// mapped uncached at load, as dma-direct serves it from its atomic pools; every
+    /// other request gets fresh pages, with the caller's flags.
+    pub fn alloc(
+        &self,
+        t: &Target<'_>,
+        size: u64,
+        gfp: bindings::gfp_t,
+        attrs: c_ulong,
+    ) -> Result<(*mut c_void, DmaAddr)> {
+        let order = crate::dma::addr::get_order::<{ kernel::page::PAGE_SHIFT as u32 }>(size);
+        let gfp = if attrs & NO_WARN != 0 {
+            gfp | bindings::__GFP_NOWARN
+        } else {
+            gfp
+        };
+        if !t.coherent && gfp & GFP_DIRECT_RECLAIM == 0 {
+            return self.alloc_atomic(t, order);
+        }
+        let (pages, dma) = self.alloc_reachable(t, order, gfp | bindings::__GFP_ZERO)?;
+        let vaddr = if t.coherent {
+            pages.address()
+        } else {
+            // SAFETY: `pages` is ours; the caller may sleep (checked above).
+            unsafe { ffi::xrs_remap_uncached(pages.as_ptr(), order) }
+        };
+        if vaddr.is_null() {
+            return Err(ENOMEM);
+        }
+        // The buffer's pages now belong to the caller, until `free`.
+        let _ = pages.into_raw();
+        self.account(order, true);
+        Ok((vaddr, dma))
+    }
+
+    /// A zeroed, uncached buffer of `1 << order` pages from the atomic pool.
+    fn alloc_atomic(&self, t: &Target<'_>, order: u32) -> Result<(*mut c_void, DmaAddr)> {
+        let area = &self.atomic_area;
+        let first = self.atomic.lock().alloc(order).map_err(|_| ENOMEM)?;
+        let bytes = (kernel::page::PAGE_SIZE as u64) << order;
+        let dma = t
+            .own_ram_to_dma(area.phys(first), bytes)
+            .filter(|&d| t.coherent_limit().reachable(d, bytes));
+        let Some(dma) = dma else {
+            let _ = self.atomic.lock().free(first, order);
+            return Err(ENOMEM);
+        };
+        let vaddr = area.vaddr(first);
+        // SAFETY: `vaddr` maps the `bytes` bytes just allocated to us.
+        unsafe { ptr::write_bytes(vaddr.cast::<u8>(), 0, bytes as usize) };
+        self.account(order, true);
+        Ok((vaddr, dma))
     }
 
     /// The first page frame of a coherent buffer of [`Self::alloc`], found from its CPU
@@ -716,7 +991,8 @@ impl Swiotlb {
         Ok(PagePfn::new(first.as_u64() + skip))
     }
 
-    /// `free`: finds the pages of `vaddr`, linear or remapped, and releases them.
+    /// `free`: finds the pages of `vaddr`, linear, remapped or in the atomic pool, and
+    /// releases them.
     ///
     /// # Safety
     ///
@@ -732,18 +1008,71 @@ impl Swiotlb {
         let order = crate::dma::addr::get_order::<{ kernel::page::PAGE_SHIFT as u32 }>(size);
         let pfn = self.coherent_pfn(t, vaddr, dma).map_err(|_| EINVAL)?;
         let layout = crate::dma::glue::virt::layout();
-        if layout.classify(vaddr as usize) == Some(crate::dma::virt::VirtKind::Vmalloc) {
-            // SAFETY: `vaddr` came from our uncached vmap of these pages.
-            unsafe { crate::dma::glue::ffi::xrs_vunmap(vaddr) };
+        // A KASAN or MTE tag in the pointer's top byte is not part of the address.
+        let untagged = layout.untag(vaddr as usize);
+        if let Some(first) = self.atomic_area.page_of(untagged) {
+            self.atomic.lock().free(first, order).map_err(|_| EINVAL)?;
+            self.account(order, false);
+            return Ok(());
         }
-        // SAFETY: the pages were allocated by `alloc` with this order.
-        unsafe {
-            ffi::xrs_free_pages(
-                crate::dma::glue::ffi::xrs_pfn_to_page(pfn.as_u64() as c_ulong),
+        if layout.classify(untagged) == Some(crate::dma::virt::VirtKind::Vmalloc) {
+            // SAFETY: the address came from our uncached vmap of these pages.
+            unsafe { crate::dma::glue::ffi::xrs_vunmap(untagged as *const c_void) };
+        }
+        // SAFETY: the page frame found above (and checked against the handle) is the first
+        // of the pages `alloc` gave away with this order.
+        let pages = unsafe {
+            Pages::from_raw(
+                ptr::NonNull::new(crate::dma::glue::ffi::xrs_pfn_to_page(
+                    pfn.as_u64() as c_ulong
+                ))
+                .ok_or(EINVAL)?,
                 order,
             )
         };
-        self.stats.coherent.fetch_sub(1, Ordering::Relaxed);
+        drop(pages);
+        self.account(order, false);
+        Ok(())
+    }
+
+    /// `alloc_pages_op` (`dma_alloc_pages`, `dma_alloc_noncoherent`): zeroed pages the
+    /// device reaches in place, in the kernel's linear map, for the caller to sync.
+    pub fn alloc_pages(
+        &self,
+        t: &Target<'_>,
+        size: u64,
+        gfp: bindings::gfp_t,
+    ) -> Result<(*mut bindings::page, DmaAddr)> {
+        let order = crate::dma::addr::get_order::<{ kernel::page::PAGE_SHIFT as u32 }>(size);
+        let (pages, dma) = self.alloc_reachable(t, order, gfp | bindings::__GFP_ZERO)?;
+        self.account(order, true);
+        Ok((pages.into_raw().as_ptr(), dma))
+    }
+
+    /// `free_pages`: releases pages of [`Self::alloc_pages`].
+    ///
+    /// # Safety
+    ///
+    /// `page` and `dma` were returned together by [`Self::alloc_pages`] for `size` bytes
+    /// and are not used after this call.
+    pub unsafe fn free_pages(
+        &self,
+        t: &Target<'_>,
+        size: u64,
+        page: *mut bindings::page,
+        dma: DmaAddr,
+    ) -> Result {
+        let order = crate::dma::addr::get_order::<{ kernel::page::PAGE_SHIFT as u32 }>(size);
+        let page = ptr::NonNull::new(page).ok_or(EINVAL)?;
+        // SAFETY: `page` is live (function requirement).
+        let phys = PhysAddr::new(unsafe { crate::dma::glue::ffi::xrs_page_to_phys(page.as_ptr()) });
+        if xen::phys_to_dma(&KernelP2m, &t.map, phys) != Ok(dma) {
+            return Err(EINVAL);
+        }
+        // SAFETY: the pages `alloc_pages` gave away with this order (function requirement,
+        // and the handle matches).
+        drop(unsafe { Pages::from_raw(page, order) });
+        self.account(order, false);
         Ok(())
     }
 }
@@ -756,14 +1085,14 @@ fn with<R>(
 ) -> Result<R> {
     let s = Swiotlb::get().ok_or(ENODEV)?;
     // SAFETY: the kernel calls DMA ops only for a device whose DMA is configured.
-    let r = unsafe { Target::new(dev) }.and_then(|t| f(s, &t));
-    if r.is_err() {
-        s.fail();
+    match unsafe { Target::new(dev) }.and_then(|t| f(s, &t)) {
+        Ok(r) => Ok(r),
+        Err(e) => s.fail(e),
     }
-    r
 }
 
-/// C entry: `map_phys`. The C caller takes the mapping's module reference on success.
+/// C entry: `map_phys`. The C caller holds a module reference for the mapping, which
+/// stays with it on success.
 #[no_mangle]
 pub extern "C" fn xrs_swiotlb_map_phys(
     dev: *mut bindings::device,
@@ -830,10 +1159,10 @@ pub extern "C" fn xrs_swiotlb_dma_supported(dev: *mut bindings::device, mask: u6
     i32::from(with(dev, |s, t| Ok(s.reaches_pool(t, mask))).unwrap_or(false))
 }
 
-/// C entry: `max_mapping_size`: what one bounce can hold.
+/// C entry: `max_mapping_size`: what one bounce can hold for the device.
 #[no_mangle]
-pub extern "C" fn xrs_swiotlb_max_mapping_size(_dev: *mut bindings::device) -> usize {
-    MAX_MAPPING_SIZE as usize
+pub extern "C" fn xrs_swiotlb_max_mapping_size(dev: *mut bindings::device) -> usize {
+    with(dev, |s, t| Ok(s.max_mapping_size(t))).unwrap_or(0) as usize
 }
 
 /// C entry: `alloc`. The C caller's module reference stays with a successful
@@ -848,9 +1177,9 @@ pub unsafe extern "C" fn xrs_swiotlb_alloc(
     size: usize,
     dma: *mut u64,
     gfp: bindings::gfp_t,
-    _attrs: c_ulong,
+    attrs: c_ulong,
 ) -> *mut c_void {
-    match with(dev, |s, t| s.alloc(t, size as u64, gfp)) {
+    match with(dev, |s, t| s.alloc(t, size as u64, gfp, attrs)) {
         Ok((vaddr, handle)) => {
             // SAFETY: `dma` is the caller's out-parameter.
             unsafe { *dma = handle.as_u64() };
@@ -877,6 +1206,56 @@ pub unsafe extern "C" fn xrs_swiotlb_free(
     // SAFETY: the DMA API passes back what our `alloc` returned (function requirement).
     with(dev, |s, t| unsafe {
         s.free(t, size as u64, vaddr, DmaAddr::new(dma))
+    })
+    .is_ok()
+}
+
+/// C entry: `alloc_pages_op`. The C caller's module reference stays with a successful
+/// allocation.
+///
+/// # Safety
+///
+/// Called by the DMA API: `dma` is a valid out-pointer.
+#[no_mangle]
+pub unsafe extern "C" fn xrs_swiotlb_alloc_pages(
+    dev: *mut bindings::device,
+    size: usize,
+    dma: *mut u64,
+    dir: bindings::dma_data_direction,
+    gfp: bindings::gfp_t,
+) -> *mut bindings::page {
+    let r = with(dev, |s, t| {
+        Direction::from_raw(dir).ok_or(EINVAL)?;
+        s.alloc_pages(t, size as u64, gfp)
+    });
+    match r {
+        Ok((page, handle)) => {
+            // SAFETY: `dma` is the caller's out-parameter.
+            unsafe { *dma = handle.as_u64() };
+            page
+        }
+        Err(_) => ptr::null_mut(),
+    }
+}
+
+/// C entry: `free_pages`. True when the pages were ours and are released: the C caller
+/// then drops the allocation's module reference.
+///
+/// # Safety
+///
+/// Called by the DMA API with pages our `alloc_pages_op` returned for `dev`.
+#[no_mangle]
+pub unsafe extern "C" fn xrs_swiotlb_free_pages(
+    dev: *mut bindings::device,
+    size: usize,
+    page: *mut bindings::page,
+    dma: u64,
+    _dir: bindings::dma_data_direction,
+) -> bool {
+    // SAFETY: the DMA API passes back what our `alloc_pages_op` returned (function
+    // requirement).
+    with(dev, |s, t| unsafe {
+        s.free_pages(t, size as u64, page, DmaAddr::new(dma))
     })
     .is_ok()
 }

@@ -7,7 +7,10 @@
 //! pool. The semantics follow kernel/dma/swiotlb.c where a driver can observe them:
 //!
 //! - a mapping never crosses a segment of [`IO_TLB_SEGSIZE`] slots, which bounds one
-//!   mapping to 256 KiB (`swiotlb_max_mapping_size`);
+//!   mapping to 256 KiB, less what the device's `min_align_mask` may skip
+//!   ([`max_mapping_size`], as `swiotlb_max_mapping_size`);
+//! - a mapping's slots never cross the device's segment boundary
+//!   (`dma_get_seg_boundary`) in bus space;
 //! - the bounce address keeps the bits of the original address under the device's
 //!   `min_align_mask` (NVMe and others rely on it), and the slot honours the allocation
 //!   alignment mask;
@@ -38,6 +41,47 @@ pub const IO_TLB_SEGSIZE: usize = 128;
 pub const MAX_MAPPING_SIZE: u64 = IO_TLB_SIZE * IO_TLB_SEGSIZE as u64;
 
 const FREE: u32 = u32::MAX;
+
+/// The largest mapping a device with `min_align_mask` can always have placed
+/// (`swiotlb_max_mapping_size`): a segment, less the slots that keeping the masked bits
+/// may skip.
+pub const fn max_mapping_size(min_align_mask: u64) -> u64 {
+    if min_align_mask == 0 {
+        return MAX_MAPPING_SIZE;
+    }
+    // roundup(min_align_mask, IO_TLB_SIZE), saturating for masks no mapping fits.
+    let skip = min_align_mask
+        .div_ceil(IO_TLB_SIZE)
+        .saturating_mul(IO_TLB_SIZE);
+    MAX_MAPPING_SIZE.saturating_sub(skip)
+}
+
+/// How one device needs its bounce slots placed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Placement {
+    /// The bus address at which the device sees the pool's first byte (after the p2m and
+    /// its `dma-ranges`).
+    pub dma_base: u64,
+    /// `dma_get_min_align_mask()`: bits of the original address the bounce keeps.
+    pub min_align_mask: u64,
+    /// Bits that must be zero in the first slot's bus address (0 for streaming maps).
+    pub alloc_align_mask: u64,
+    /// `dma_get_seg_boundary()`: a mapping's slots never cross a multiple of this plus
+    /// one in bus space; all ones for no boundary.
+    pub boundary_mask: u64,
+}
+
+impl Placement {
+    /// A device that sees the pool at `dma_base` with no constraint.
+    pub const fn at(dma_base: u64) -> Self {
+        Self {
+            dma_base,
+            min_align_mask: 0,
+            alloc_align_mask: 0,
+            boundary_mask: u64::MAX,
+        }
+    }
+}
 
 /// Book-keeping of one slot. Only the pool reads or writes it.
 #[derive(Clone, Copy, Debug)]
@@ -176,34 +220,40 @@ impl<S: Deref<Target = [Slot]> + DerefMut> Pool<S> {
         self.base.as_u64() + i as u64 * IO_TLB_SIZE
     }
 
-    /// Reserves slots for bouncing `size` bytes at `orig`, as swiotlb_tbl_map_single does.
-    /// `tag` is kept with the mapping for the caller (the DMA direction, say).
+    /// Reserves slots for bouncing `size` bytes at `orig` for a device that sees the pool
+    /// as [`Placement::dma_base`], as swiotlb_tbl_map_single does. `tag` is kept with the
+    /// mapping for the caller (the DMA direction, say).
     ///
-    /// The returned [`Bounce::tlb`] keeps the bits of `orig` under `min_align_mask` that
-    /// are not forced to zero by the allocation alignment. The first slot has no bits
-    /// under `alloc_align_mask` (low bits, `align - 1`); with neither mask, mappings of a
-    /// page or more are page aligned, as the kernel has always done.
+    /// The returned [`Bounce::tlb`] keeps the bits of `orig` under the device's
+    /// `min_align_mask` that lie inside a slot, and the slot's bus address keeps those
+    /// above it; the first slot has no bits under `alloc_align_mask`; with neither mask,
+    /// mappings of a page or more are page aligned, as the kernel has always done. As in
+    /// C, those checks are made on the bus address the device will be given, and the
+    /// slots of a mapping never cross a multiple of `boundary_mask + 1` in bus space
+    /// (`dma_get_seg_boundary`).
     pub fn alloc(
         &mut self,
         orig: PhysAddr,
         size: u64,
-        min_align_mask: u64,
-        alloc_align_mask: u64,
+        place: &Placement,
         tag: u8,
     ) -> Result<Bounce, PoolError> {
-        let offset = orig.as_u64() & min_align_mask & (IO_TLB_SIZE - 1);
+        let offset = orig.as_u64() & place.min_align_mask & (IO_TLB_SIZE - 1);
         if size == 0 || size > MAX_MAPPING_SIZE - offset {
             return Err(PoolError::BadSize);
         }
         let total = size + offset;
         let nslots = total.div_ceil(IO_TLB_SIZE) as usize;
-        let mut align = alloc_align_mask;
-        if align == 0 && min_align_mask == 0 && total >= self.page_size {
+        let mut align = place.alloc_align_mask;
+        if align == 0 && place.min_align_mask == 0 && total >= self.page_size {
             align = self.page_size - 1;
         }
         align |= IO_TLB_SIZE - 1;
-        let match_mask = min_align_mask & !align;
+        let match_mask = place.min_align_mask & !align;
         let want = orig.as_u64() & match_mask;
+        // The boundary in slots; a mask of all ones has none.
+        let span = (place.boundary_mask >> IO_TLB_SHIFT).wrapping_add(1);
+        let base_dma = place.dma_base & place.boundary_mask;
         let n = self.slots.len();
         if nslots > n {
             return Err(PoolError::Exhausted);
@@ -220,12 +270,16 @@ impl<S: Deref<Target = [Slot]> + DerefMut> Pool<S> {
             self.next % n.max(1)
         };
         while tried < n {
-            let addr = self.slot_addr(i);
+            // Bus address of slot `i` as C computes it: the pool's bus address under the
+            // boundary mask, plus the slot's offset (wrapping like C's arithmetic).
+            let dma = base_dma.wrapping_add(i as u64 * IO_TLB_SIZE);
             let seg_end = (i / IO_TLB_SEGSIZE + 1) * IO_TLB_SEGSIZE;
             let fits = i + nslots <= seg_end.min(n);
+            let crosses = ((dma >> IO_TLB_SHIFT) & (span - 1)) + nslots as u64 > span;
             if fits
-                && addr & match_mask == want
-                && addr & align == 0
+                && !crosses
+                && dma & match_mask == want
+                && dma & align == 0
                 && self.slots[i..i + nslots].iter().all(|s| s.head == FREE)
             {
                 for s in &mut self.slots[i..i + nslots] {
@@ -242,7 +296,7 @@ impl<S: Deref<Target = [Slot]> + DerefMut> Pool<S> {
                     self.next = (i + nslots) % n;
                 }
                 return Ok(Bounce {
-                    tlb: PhysAddr::new(addr + offset),
+                    tlb: PhysAddr::new(self.slot_addr(i) + offset),
                     orig,
                     size,
                     tag,
@@ -281,14 +335,28 @@ impl<S: Deref<Target = [Slot]> + DerefMut> Pool<S> {
         (addr >= b.tlb && addr.as_u64() - b.tlb.as_u64() < b.size).then_some(b)
     }
 
-    /// Releases the mapping that starts at `tlb` with `size` bytes and was allocated with
-    /// `tag`, returning it; anything else is refused and changes nothing.
-    pub fn free(&mut self, tlb: PhysAddr, size: u64, tag: u8) -> Result<Bounce, PoolError> {
+    /// The live mapping that starts at `tlb` with `size` bytes and was allocated with
+    /// `tag`, and its first slot; anything else is refused.
+    fn exact(&self, tlb: PhysAddr, size: u64, tag: u8) -> Result<(usize, Bounce), PoolError> {
         let h = self.head_index(tlb).ok_or(PoolError::NotMapped)?;
         let b = self.bounce_at(h);
         if b.tlb != tlb || b.size != size || b.tag != tag {
             return Err(PoolError::NotMapped);
         }
+        Ok((h, b))
+    }
+
+    /// The mapping [`Self::free`] would release, left live: an unmap copies the data
+    /// back before it frees the slots, or a mapping made meanwhile could take them and
+    /// overwrite the data first.
+    pub fn get(&self, tlb: PhysAddr, size: u64, tag: u8) -> Result<Bounce, PoolError> {
+        self.exact(tlb, size, tag).map(|(_, b)| b)
+    }
+
+    /// Releases the mapping that starts at `tlb` with `size` bytes and was allocated with
+    /// `tag`, returning it; anything else is refused and changes nothing.
+    pub fn free(&mut self, tlb: PhysAddr, size: u64, tag: u8) -> Result<Bounce, PoolError> {
+        let (h, b) = self.exact(tlb, size, tag)?;
         let nslots = (b.size + u64::from(self.slots[h].offset)).div_ceil(IO_TLB_SIZE) as usize;
         for s in &mut self.slots[h..h + nslots] {
             // INVARIANT: the whole mapping is released at once.

@@ -25,6 +25,7 @@
 #include <linux/rcupdate.h>
 #include <linux/timekeeping.h>
 #include <linux/slab.h>
+#include <linux/swiotlb.h>
 #include <linux/vmalloc.h>
 #include <linux/scatterlist.h>
 #include <asm/cacheflush.h>
@@ -57,12 +58,19 @@ const char *xrs_devices_param(void)
 static dma_addr_t xrs_map_phys(struct device *dev, phys_addr_t phys, size_t size,
 			       enum dma_data_direction dir, unsigned long attrs)
 {
-	dma_addr_t ret;
+	dma_addr_t ret = DMA_MAPPING_ERROR;
 
 	rcu_read_lock();
-	ret = xrs_swiotlb_map_phys(dev, phys, size, dir, attrs);
-	if (ret != DMA_MAPPING_ERROR)
-		__module_get(THIS_MODULE);
+	/*
+	 * The reference first: once rmmod has found the count at zero, try_module_get()
+	 * fails and so does the mapping, where taking the reference after mapping would
+	 * leave a live bounce behind a module that is going away.
+	 */
+	if (try_module_get(THIS_MODULE)) {
+		ret = xrs_swiotlb_map_phys(dev, phys, size, dir, attrs);
+		if (ret == DMA_MAPPING_ERROR)
+			module_put(THIS_MODULE);
+	}
 	rcu_read_unlock();
 	return ret;
 }
@@ -102,6 +110,16 @@ static int xrs_dma_supported(struct device *dev, u64 mask)
 	return ret;
 }
 
+static size_t xrs_max_mapping_size(struct device *dev)
+{
+	size_t ret;
+
+	rcu_read_lock();
+	ret = xrs_swiotlb_max_mapping_size(dev);
+	rcu_read_unlock();
+	return ret;
+}
+
 static void *xrs_alloc(struct device *dev, size_t size, dma_addr_t *dma, gfp_t gfp,
 		       unsigned long attrs)
 {
@@ -121,6 +139,28 @@ static void xrs_free(struct device *dev, size_t size, void *vaddr, dma_addr_t dm
 {
 	/* The allocation holds a module reference: the module is alive. */
 	if (xrs_swiotlb_free(dev, size, vaddr, dma, attrs))
+		module_put(THIS_MODULE);
+}
+
+static struct page *xrs_alloc_pages_op(struct device *dev, size_t size, dma_addr_t *dma,
+				       enum dma_data_direction dir, gfp_t gfp)
+{
+	struct page *page;
+
+	if (!try_module_get(THIS_MODULE))
+		return NULL;
+	page = xrs_swiotlb_alloc_pages(dev, size, dma, dir, gfp);
+	/* On success the reference stays with the allocation. */
+	if (!page)
+		module_put(THIS_MODULE);
+	return page;
+}
+
+static void xrs_free_pages_op(struct device *dev, size_t size, struct page *page,
+			      dma_addr_t dma, enum dma_data_direction dir)
+{
+	/* The allocation holds a module reference: the module is alive. */
+	if (xrs_swiotlb_free_pages(dev, size, page, dma, dir))
 		module_put(THIS_MODULE);
 }
 
@@ -239,6 +279,8 @@ static void xrs_sync_sg_for_device(struct device *dev, struct scatterlist *sgl, 
 static const struct dma_map_ops xrs_ops = {
 	.alloc = xrs_alloc,
 	.free = xrs_free,
+	.alloc_pages_op = xrs_alloc_pages_op,
+	.free_pages = xrs_free_pages_op,
 	.map_phys = xrs_map_phys,
 	.unmap_phys = xrs_unmap_phys,
 	.map_sg = xrs_map_sg,
@@ -250,7 +292,7 @@ static const struct dma_map_ops xrs_ops = {
 	.get_sgtable = xrs_get_sgtable,
 	.mmap = xrs_mmap,
 	.dma_supported = xrs_dma_supported,
-	.max_mapping_size = xrs_swiotlb_max_mapping_size,
+	.max_mapping_size = xrs_max_mapping_size,
 };
 
 void xrs_synchronize_rcu(void)
@@ -367,16 +409,21 @@ static void xrs_dcache_op(phys_addr_t phys, size_t size, bool clean_only)
 	dsb(sy);
 }
 
-/* GNTTABOP_cache_flush on a machine address, for pages that are not local RAM. */
-static int xrs_xen_cache_flush(u64 maddr, size_t size, bool clean, bool invalidate)
+/* One GNTTABOP_cache_flush entry: @len bytes at @off into the Xen page at @page. */
+int xrs_xen_cache_flush(u64 page, u16 off, u16 len, u32 op)
 {
 	struct gnttab_cache_flush cflush = { 0 };
 
-	cflush.a.dev_bus_addr = maddr & XEN_PAGE_MASK;
-	cflush.offset = xen_offset_in_page(maddr);
-	cflush.length = size;
-	cflush.op = (clean ? GNTTAB_CACHE_CLEAN : 0) | (invalidate ? GNTTAB_CACHE_INVAL : 0);
+	cflush.a.dev_bus_addr = page;
+	cflush.offset = off;
+	cflush.length = len;
+	cflush.op = op;
 	return HYPERVISOR_grant_table_op(GNTTABOP_cache_flush, &cflush, 1);
+}
+
+bool xrs_pfn_valid(unsigned long pfn)
+{
+	return pfn_valid(pfn);
 }
 
 /* Cache maintenance by VA of Dom0's own RAM, for a non-coherent device. */
@@ -389,30 +436,6 @@ void xrs_dcache_for_cpu(phys_addr_t phys, size_t size, enum dma_data_direction d
 {
 	if (dir != DMA_TO_DEVICE)
 		xrs_dcache_op(phys, size, false);
-}
-
-/*
- * The same for a page that may belong to another domain, by C's rule: local RAM (the
- * machine frame is one of ours) by VA; a foreign page through GNTTABOP_cache_flush on
- * its machine address.
- */
-void xrs_cache_for_device(phys_addr_t phys, u64 maddr, size_t size,
-			  enum dma_data_direction dir)
-{
-	if (pfn_valid(PHYS_PFN(maddr)))
-		xrs_dcache_op(phys, size, dir != DMA_FROM_DEVICE);
-	else
-		xrs_xen_cache_flush(maddr, size, true, dir == DMA_FROM_DEVICE);
-}
-
-void xrs_cache_for_cpu(phys_addr_t phys, u64 maddr, size_t size, enum dma_data_direction dir)
-{
-	if (dir == DMA_TO_DEVICE)
-		return;
-	if (pfn_valid(PHYS_PFN(maddr)))
-		xrs_dcache_op(phys, size, false);
-	else
-		xrs_xen_cache_flush(maddr, size, false, true);
 }
 
 /* Xen's own ENOSYS (xen/include/public/errno.h): the hypervisor lacks the operation. */
@@ -443,12 +466,10 @@ void *xrs_page_address(struct page *page)
 	return page_address(page);
 }
 
-struct page *xrs_alloc_pages_dma(unsigned int order)
-{
-	return alloc_pages(GFP_KERNEL | GFP_DMA | __GFP_NOWARN, order);
-}
-
-/* An uncached kernel mapping of 1 << order pages, for non-coherent devices. */
+/*
+ * An uncached kernel mapping of 1 << order pages, for non-coherent devices; the linear
+ * alias is cleaned and invalidated. May sleep.
+ */
 void *xrs_remap_uncached(struct page *page, unsigned int order)
 {
 	unsigned int i, count = 1U << order;
@@ -510,7 +531,7 @@ struct xrs_test_sg {
 
 /* Maps @n physical ranges as one scatterlist; their bus addresses go to @dma. */
 void *xrs_test_map_sg(struct device *dev, const u64 *phys, const u32 *len, unsigned int n,
-		      enum dma_data_direction dir, u64 *dma)
+		      enum dma_data_direction dir, unsigned long attrs, u64 *dma)
 {
 	struct xrs_test_sg *t = kzalloc(struct_size(t, sg, n), GFP_KERNEL);
 	struct scatterlist *sg;
@@ -523,10 +544,10 @@ void *xrs_test_map_sg(struct device *dev, const u64 *phys, const u32 *len, unsig
 	sg_init_table(t->sg, n);
 	for_each_sg(t->sg, sg, n, i)
 		sg_set_page(sg, pfn_to_page(PHYS_PFN(phys[i])), len[i], offset_in_page(phys[i]));
-	mapped = dma_map_sg(dev, t->sg, n, dir);
+	mapped = dma_map_sg_attrs(dev, t->sg, n, dir, attrs);
 	if (mapped != n) {
 		if (mapped > 0)
-			dma_unmap_sg(dev, t->sg, n, dir);
+			dma_unmap_sg_attrs(dev, t->sg, n, dir, attrs);
 		kfree(t);
 		return NULL;
 	}
@@ -535,12 +556,245 @@ void *xrs_test_map_sg(struct device *dev, const u64 *phys, const u32 *len, unsig
 	return t;
 }
 
-void xrs_test_unmap_sg(struct device *dev, void *handle, enum dma_data_direction dir)
+void xrs_test_unmap_sg(struct device *dev, void *handle, enum dma_data_direction dir,
+		       unsigned long attrs)
 {
 	struct xrs_test_sg *t = handle;
 
-	dma_unmap_sg(dev, t->sg, t->n, dir);
+	dma_unmap_sg_attrs(dev, t->sg, t->n, dir, attrs);
 	kfree(t);
+}
+
+void xrs_test_sync_sg(struct device *dev, void *handle, enum dma_data_direction dir,
+		      bool for_cpu)
+{
+	struct xrs_test_sg *t = handle;
+
+	if (for_cpu)
+		dma_sync_sg_for_cpu(dev, t->sg, t->n, dir);
+	else
+		dma_sync_sg_for_device(dev, t->sg, t->n, dir);
+}
+
+u64 xrs_test_map_attrs(struct device *dev, phys_addr_t phys, size_t size,
+		       enum dma_data_direction dir, unsigned long attrs)
+{
+	dma_addr_t dma = dma_map_phys(dev, phys, size, dir, attrs);
+
+	return dma_mapping_error(dev, dma) ? DMA_MAPPING_ERROR : dma;
+}
+
+void xrs_test_unmap_attrs(struct device *dev, u64 dma, size_t size,
+			  enum dma_data_direction dir, unsigned long attrs)
+{
+	dma_unmap_phys(dev, dma, size, dir, attrs);
+}
+
+u64 xrs_test_map_resource(struct device *dev, phys_addr_t phys, size_t size,
+			  enum dma_data_direction dir)
+{
+	dma_addr_t dma = dma_map_resource(dev, phys, size, dir, 0);
+
+	return dma_mapping_error(dev, dma) ? DMA_MAPPING_ERROR : dma;
+}
+
+void xrs_test_unmap_resource(struct device *dev, u64 dma, size_t size,
+			     enum dma_data_direction dir)
+{
+	dma_unmap_resource(dev, dma, size, dir, 0);
+}
+
+void *xrs_test_alloc_attrs(struct device *dev, size_t size, u64 *dma, gfp_t gfp,
+			   unsigned long attrs)
+{
+	dma_addr_t handle = DMA_MAPPING_ERROR;
+	void *vaddr = dma_alloc_attrs(dev, size, &handle, gfp, attrs);
+
+	*dma = handle;
+	return vaddr;
+}
+
+void xrs_test_free_attrs(struct device *dev, size_t size, void *vaddr, u64 dma,
+			 unsigned long attrs)
+{
+	dma_free_attrs(dev, size, vaddr, dma, attrs);
+}
+
+struct page *xrs_test_alloc_pages(struct device *dev, size_t size, u64 *dma,
+				  enum dma_data_direction dir)
+{
+	dma_addr_t handle = DMA_MAPPING_ERROR;
+	struct page *page = dma_alloc_pages(dev, size, &handle, dir, GFP_KERNEL);
+
+	*dma = handle;
+	return page;
+}
+
+void xrs_test_free_pages(struct device *dev, size_t size, struct page *page, u64 dma,
+			 enum dma_data_direction dir)
+{
+	dma_free_pages(dev, size, page, dma, dir);
+}
+
+void *xrs_test_alloc_noncoherent(struct device *dev, size_t size, u64 *dma,
+				 enum dma_data_direction dir)
+{
+	dma_addr_t handle = DMA_MAPPING_ERROR;
+	void *vaddr = dma_alloc_noncoherent(dev, size, &handle, dir, GFP_KERNEL);
+
+	*dma = handle;
+	return vaddr;
+}
+
+void xrs_test_free_noncoherent(struct device *dev, size_t size, void *vaddr, u64 dma,
+			       enum dma_data_direction dir)
+{
+	dma_free_noncoherent(dev, size, vaddr, dma, dir);
+}
+
+void xrs_test_set_min_align_mask(struct device *dev, unsigned int mask)
+{
+	dma_set_min_align_mask(dev, mask);
+}
+
+void xrs_test_set_seg_boundary(struct device *dev, unsigned long mask)
+{
+	dma_set_seg_boundary(dev, mask);
+}
+
+u64 xrs_kernel_seg_boundary(struct device *dev)
+{
+	return dma_get_seg_boundary(dev);
+}
+
+/*
+ * The device's ops called directly, without the DMA API's debug checks: for what a
+ * buggy driver passes and dma-debug would report first (a sync past the mapping), and
+ * for pointers the DMA API's bookkeeping cannot follow (a tagged pointer).
+ */
+void *xrs_test_ops_alloc(struct device *dev, size_t size, u64 *dma, gfp_t gfp)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+	dma_addr_t handle = DMA_MAPPING_ERROR;
+	void *vaddr;
+
+	if (!ops || !ops->alloc)
+		return NULL;
+	vaddr = ops->alloc(dev, size, &handle, gfp, 0);
+	*dma = handle;
+	return vaddr;
+}
+
+void xrs_test_ops_free(struct device *dev, size_t size, void *vaddr, u64 dma)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+
+	if (ops && ops->free)
+		ops->free(dev, size, vaddr, dma, 0);
+}
+
+void xrs_test_ops_sync(struct device *dev, u64 dma, size_t size,
+		       enum dma_data_direction dir, bool for_cpu)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+
+	if (!ops)
+		return;
+	if (for_cpu && ops->sync_single_for_cpu)
+		ops->sync_single_for_cpu(dev, dma, size, dir);
+	else if (!for_cpu && ops->sync_single_for_device)
+		ops->sync_single_for_device(dev, dma, size, dir);
+}
+
+/* Where the kernel's own swiotlb pool of @dev lies; false without one. */
+bool xrs_test_kernel_swiotlb(struct device *dev, u64 *start, u64 *end)
+{
+#ifdef CONFIG_SWIOTLB
+	struct io_tlb_mem *mem = dev->dma_io_tlb_mem;
+
+	if (!mem || !mem->nslabs)
+		return false;
+	*start = mem->defpool.start;
+	*end = mem->defpool.end;
+	return true;
+#else
+	return false;
+#endif
+}
+
+/*
+ * A platform driver that binds only when told to (its name matches no device), and
+ * remembers which DMA ops its probe saw: for the attach-survives-bind tests.
+ */
+static const void *xrs_test_seen_ops;
+static unsigned int xrs_test_probes;
+
+static int xrs_test_probe(struct platform_device *pdev)
+{
+	xrs_test_seen_ops = get_dma_ops(&pdev->dev);
+	xrs_test_probes++;
+	return 0;
+}
+
+static struct platform_driver xrs_test_driver = {
+	.probe = xrs_test_probe,
+	.driver = {
+		.name = "xrs-test-bind",
+	},
+};
+
+int xrs_test_driver_register(void)
+{
+	return platform_driver_register(&xrs_test_driver);
+}
+
+void xrs_test_driver_unregister(void)
+{
+	platform_driver_unregister(&xrs_test_driver);
+}
+
+/* Binds the test driver to @dev: 0, or the probe's errno. */
+int xrs_test_bind(struct device *dev)
+{
+	int ret = device_driver_attach(&xrs_test_driver.driver, dev);
+
+	return ret > 0 ? -ret : ret;
+}
+
+void xrs_test_unbind(struct device *dev)
+{
+	device_release_driver(dev);
+}
+
+/* Marks the running KUnit case skipped, with @reason (a NUL-terminated string). */
+void xrs_test_skip(const char *reason)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	if (test)
+		kunit_mark_skipped(test, "%s", reason);
+}
+
+bool xrs_xen_domain(void)
+{
+	return xen_domain();
+}
+
+/*
+ * Pretends, or stops pretending, that rmmod has passed its reference check and the
+ * module is going away (module_is_live() is false then): for the test of the map path's
+ * reference, which must fail rather than map then.
+ */
+void xrs_test_module_going(bool going)
+{
+	THIS_MODULE->state = going ? MODULE_STATE_GOING : MODULE_STATE_LIVE;
+}
+
+/* The ops the test driver's last probe saw, and how many probes ran. */
+const void *xrs_test_probe_ops(unsigned int *probes)
+{
+	*probes = xrs_test_probes;
+	return xrs_test_seen_ops;
 }
 
 void *xrs_test_alloc_coherent(struct device *dev, size_t size, u64 *dma)

@@ -4,9 +4,10 @@
 //! translation explicit (p2m, then the device's `dma-ranges`) and a bounce pool of its own.
 //!
 //! Parameters: `devices` (platform device names to attach to), `pool_kib` (bounce pool
-//! size), `pool_below` (physical address the pool must end under, for devices the kernel
-//! did not size ZONE_DMA for), `force_bounce`. Statistics:
-//! `/sys/kernel/debug/xen_swiotlb_rs/stats`.
+//! size), `atomic_kib` (atomic pool size), `pool_below` (physical address both pools must
+//! end under, for devices the kernel did not size ZONE_DMA for), `force_bounce`.
+//! Statistics: `/sys/kernel/debug/xen_swiotlb_rs/stats`; attached devices and whether
+//! they have the Rust ops now: `/sys/kernel/debug/xen_swiotlb_rs/devices`.
 
 use core::fmt;
 use core::sync::atomic::Ordering;
@@ -27,13 +28,27 @@ pub mod swiotlb;
 pub mod attach;
 #[cfg(CONFIG_KUNIT = "y")]
 pub mod bench;
+#[cfg(CONFIG_KUNIT = "y")]
+pub mod contract;
+#[cfg(CONFIG_KUNIT = "y")]
+pub mod differential;
+#[cfg(CONFIG_KUNIT = "y")]
 pub mod engine;
 pub mod ffi;
 pub mod memory;
 pub mod ops;
+#[cfg(CONFIG_KUNIT = "y")]
+pub mod testing;
 
-use attach::Attachment;
-use memory::PoolMemory;
+use attach::{
+    Attachment,   //
+    BindNotifier, //
+    DevicesView,  //
+};
+use memory::{
+    AtomicArea, //
+    PoolMemory, //
+};
 use ops::Swiotlb;
 
 module! {
@@ -47,9 +62,13 @@ module! {
             default: 65536,
             description: "Bounce pool size in KiB (a power of two; chunks of up to 4 MiB)",
         },
+        atomic_kib: u32 {
+            default: 256,
+            description: "Atomic pool size in KiB (a power of two, at most 4096)",
+        },
         pool_below: u64 {
             default: 0,
-            description: "Physical address the pool must end below (0: ZONE_DMA decides)",
+            description: "Physical address the pools must end below (0: ZONE_DMA decides)",
         },
         force_bounce: bool {
             default: false,
@@ -78,7 +97,10 @@ impl fmt::Debug for StatsView {
         writeln!(f, "bounced_small_kmalloc: {}", get(&s.bounced[4]))?;
         writeln!(f, "bounced_bytes: {}", get(&s.bounced_bytes))?;
         writeln!(f, "failures: {}", get(&s.failures))?;
+        writeln!(f, "cache_flush_failed: {}", get(&s.cache_flush_failed))?;
+        writeln!(f, "sync_clamped: {}", get(&s.sync_clamped))?;
         writeln!(f, "coherent_live: {}", get(&s.coherent))?;
+        writeln!(f, "coherent_pages: {}", get(&s.coherent_pages))?;
         for (base, bytes) in self.0.chunks() {
             writeln!(f, "pool_chunk: {:#x} + {:#x}", base.as_u64(), bytes)?;
         }
@@ -86,12 +108,20 @@ impl fmt::Debug for StatsView {
         writeln!(f, "pool_slots: {}", p.slots)?;
         writeln!(f, "pool_used: {}", p.used)?;
         writeln!(f, "pool_high_water: {}", p.high_water)?;
-        write!(f, "pool_exhausted: {}", p.exhausted)
+        writeln!(f, "pool_exhausted: {}", p.exhausted)?;
+        writeln!(f, "atomic_pages: {}", p.atomic.0)?;
+        writeln!(f, "atomic_used: {}", p.atomic.1)?;
+        // Every page the module holds: both pools and the live buffers.
+        let page = kernel::page::PAGE_SIZE as u64;
+        let pools: u64 = self.0.areas().map(|(_, n)| n / page).sum();
+        write!(f, "pages_held: {}", pools + get(&s.coherent_pages))
     }
 }
 
 struct XenSwiotlb {
     attached: KVec<Attachment>,
+    _notifier: BindNotifier,
+    _devices: Pin<KBox<File<DevicesView>>>,
     _stats: Pin<KBox<File<StatsView>>>,
     _dir: Dir,
     instance: Arc<Swiotlb>,
@@ -99,6 +129,11 @@ struct XenSwiotlb {
 
 impl kernel::Module for XenSwiotlb {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // The cache maintenance helpers need the line size before any buffer is
+        // remapped (the atomic pool, below).
+        // SAFETY: reads a CPU register into the helpers' static, once, at module load.
+        unsafe { ffi::xrs_cache_init() };
+        attach::init();
         let bytes = u64::from(module_parameters::pool_kib.value()) * 1024;
         let below = module_parameters::pool_below.value();
         let memory = PoolMemory::alloc_chunks(bytes, below).inspect_err(|_| {
@@ -108,8 +143,16 @@ impl kernel::Module for XenSwiotlb {
                 below
             )
         })?;
+        let atomic_bytes = u64::from(module_parameters::atomic_kib.value()) * 1024;
+        let atomic = AtomicArea::alloc(atomic_bytes, below).inspect_err(|_| {
+            pr_err!(
+                "cannot allocate a {} KiB atomic pool below {:#x}\n",
+                atomic_bytes / 1024,
+                below
+            )
+        })?;
         let instance = Arc::pin_init(
-            Swiotlb::new(memory, module_parameters::force_bounce.value())?,
+            Swiotlb::new(memory, atomic, module_parameters::force_bounce.value())?,
             GFP_KERNEL,
         )?;
         // SAFETY: the instance lives in `instance` until `Drop` has unpublished it.
@@ -127,8 +170,11 @@ impl kernel::Module for XenSwiotlb {
             dir.read_only_file(c"stats", StatsView(instance.clone())),
             GFP_KERNEL,
         )?;
+        let devices = KBox::pin_init(dir.read_only_file(c"devices", DevicesView), GFP_KERNEL)?;
         let mut this = Self {
             attached: KVec::new(),
+            _notifier: BindNotifier::register()?,
+            _devices: devices,
             _stats: stats,
             _dir: dir,
             instance,
@@ -175,7 +221,8 @@ impl XenSwiotlb {
 impl Drop for XenSwiotlb {
     fn drop(&mut self) {
         // Restore every device's ops, then wait for calls still inside ours. Live
-        // mappings hold module references, so there are none left.
+        // mappings hold module references, so there are none left. The bind notifier
+        // goes with the fields, after this.
         self.attached.clear();
         Swiotlb::unpublish();
     }
