@@ -5,6 +5,7 @@
 # stack (KUnit suites run as each module loads). Then, by xrs.mode on the command line:
 #   test   power off
 #   blk    run the virtio-blk test (tests/blk-test.sh), power off
+#   stress unload xen_swiotlb_rs under DMA load (tests/stress-test.sh), power off
 #   report print a status report, power off
 #   run    print the report, give a shell on the console
 
@@ -32,17 +33,20 @@ echo "XRS: up: Linux $(uname -r) $(uname -m), $where"
 
 for m in /lib/modules/xrs/*.ko; do
 	name=$(basename "$m" .ko)
+	# The load generator is the stress test's to load.
+	[ "$name" = xen_swiotlb_stress ] && continue
 	args=$(awk -v m="$name" '$1 == m { $1 = ""; print }' /etc/xrs-module-args 2>/dev/null)
 	echo "XRS: insmod $name.ko$args"
 	insmod "$m" $args || echo "XRS: insmod $name.ko failed"
 done
 echo "XRS: modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 
-if [ "$mode" = blk ]; then
-	sh /usr/lib/xrs/blk-test.sh
-fi
+case "$mode" in
+blk) sh /usr/lib/xrs/blk-test.sh ;;
+stress) sh /usr/lib/xrs/stress-test.sh ;;
+esac
 
-if [ "$mode" != test ] && [ "$mode" != blk ]; then
+if [ "$mode" = report ] || [ "$mode" = run ]; then
 	dmesg | grep -E '^# [a-z0-9_]+: pass:' | grep -v Totals | sed 's/^# /XRS: KUnit /'
 	echo "XRS: memory: $(grep MemTotal /proc/meminfo | tr -s ' ')"
 	echo "XRS: /dev/xen: $(ls /dev/xen 2>/dev/null | tr '\n' ' ')"

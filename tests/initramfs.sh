@@ -25,6 +25,14 @@ install -m 0755 "$here/init.sh" "$stage/init"
 grep -v '^#' "${XRS_MODULE_ARGS:-$here/config/module-args}" >"$stage/etc/xrs-module-args"
 mkdir -p "$stage/usr/lib/xrs"
 install -m 0755 "$here/blk-test.sh" "$stage/usr/lib/xrs/blk-test.sh"
+install -m 0755 "$here/stress-test.sh" "$stage/usr/lib/xrs/stress-test.sh"
+install -m 0755 "$here/bind-test.sh" "$stage/usr/lib/xrs/bind-test.sh"
+# The kernel's DMA map benchmark, from user space (a static arm64 program).
+bench_src="$(dirname "$here")/tests/tools/map-bench"
+(cd "$bench_src" && cargo build --quiet --release --locked --target aarch64-unknown-linux-musl) >&2 ||
+	die "building tests/tools/map-bench failed"
+install -m 0755 "$bench_src/target/aarch64-unknown-linux-musl/release/map-bench" \
+	"$stage/usr/lib/xrs/map-bench"
 cp "$root/usr/bin/busybox" "$stage/usr/bin/busybox"
 for m in "$@"; do
 	cp "$m" "$stage/usr/lib/modules/xrs/"

@@ -3,9 +3,11 @@
 #
 # Every test: host tests of the pure crates (cargo test, property tests included), a
 # self-test of the KTAP verdict, the KUnit suites of the modules in the test kernel booted
-# bare in QEMU and booted as Dom0 under Xen 4.20 in QEMU, and a virtio-blk disk driven
+# bare in QEMU and booted as Dom0 under Xen 4.20 in QEMU, a virtio-blk disk driven
 # through the Rust xen-swiotlb in that Dom0 (64 MiB written and read back, in place and
-# with forced bouncing). Ends with one line "N passed, N failed, N skipped".
+# with forced bouncing), and xen_swiotlb_rs unloaded under DMA load in that Dom0 (100
+# rounds, then 200 load/unload cycles). Ends with one line "N passed, N failed, N
+# skipped".
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +42,10 @@ read -r hp hf hi < <(awk '/^test result:/ {p+=$4; f+=$6; i+=$8} END {print p+0, 
 [ $host_rc = 0 ] || { grep -E "panicked|FAILED|error" "$out/host.log" | head -20; [ "$hf" -gt 0 ] || hf=1; }
 echo "host: $hp passed, $hf failed, $hi skipped" >"$out/host.summary"
 
+step "the differential suite's deliberate differences are documented"
+python3 "$here/doc_check.py" "$top" >"$out/docs.summary" || true
+sed '$d' "$out/docs.summary"
+
 step "self-test of the KTAP verdict"
 python3 "$here/ktap_selftest.py" >"$out/ktap-selftest.summary" || true
 sed '$d' "$out/ktap-selftest.summary"
@@ -64,12 +70,21 @@ python3 "$here/blk_verdict.py" "$out/blk-xen.log" "$out/disk.img" >"$out/blk-xen
 sed '$d' "$out/blk-xen.summary"
 grep -E '^XRS-BLK: \w+ bytes=' "$out/blk-xen.log" | sed 's/^XRS-BLK: /  /' || true
 
+step "unloading xen_swiotlb_rs under DMA load, Dom0 under Xen (log: out/stress-xen.log)"
+"$here/boot.sh" xen "$image" "$out/test.cpio.gz" stress "$out/stress-xen.log"
+python3 "$here/stress_verdict.py" "$out/stress-xen.log" >"$out/stress-xen.summary" || true
+sed '$d' "$out/stress-xen.summary"
+grep -E '^XRS-STRESS: (rounds|load (maps|irq_maps|allocs|map_failures)|free-pages)' \
+	"$out/stress-xen.log" | sed 's/^XRS-STRESS: /  /' || true
+
 echo
 echo "Summary ($(($(date +%s) - t0)) s):"
 tally "$out/host.summary"
+tally "$out/docs.summary"
 tally "$out/ktap-selftest.summary"
 tally "$out/kunit-bare.summary"
 tally "$out/kunit-xen.summary"
 tally "$out/blk-xen.summary"
+tally "$out/stress-xen.summary"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]
