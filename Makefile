@@ -12,9 +12,10 @@
 #   make lint     rustfmt, clippy (host and CLIPPY=1), rustdoc, checkpatch
 #   make bench    map+unmap cost: Rust ops vs C xen-swiotlb vs dma-direct (own kernel)
 #   make bench-trace [ROW=4k]  instructions of one map+unmap pair, per function (gdb)
+#   make mutants  put each fixed bug back in a copy of the tree: the tests must catch it
 #   make clean    remove build products from the tree
 
-.PHONY: all run test modules kernel setup check lint bench bench-trace clean
+.PHONY: all run test modules kernel setup check lint bench bench-trace mutants clean
 
 all: modules
 
@@ -50,3 +51,6 @@ bench:
 
 bench-trace:
 	@tests/bench-trace.sh
+
+mutants:
+	@tests/mutants.py

@@ -51,7 +51,12 @@ fn ioctl(_fd: i32, _cmd: u64, _arg: *mut MapBenchmark) -> i64 {
 }
 
 fn main() -> ExitCode {
-    let arg = |i: usize, d: u32| std::env::args().nth(i).and_then(|s| s.parse().ok()).unwrap_or(d);
+    let arg = |i: usize, d: u32| {
+        std::env::args()
+            .nth(i)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(d)
+    };
     let path = "/sys/kernel/debug/dma_map_benchmark";
     let f = match OpenOptions::new().read(true).write(true).open(path) {
         Ok(f) => f,
