@@ -41,7 +41,8 @@ clean:
 	@rm -rf out target
 	@find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name '*.dtbo' -o -name 'modules.order' \
-		-o -name 'Module.symvers' -o -name '*.rmeta' -o -name '.*.d' \) -delete
+		-o -name 'Module.symvers' -o -name '*.rmeta' -o -name '.*.d' \
+		-o -name exports_generated.h -o -name dma_map_ops_generated.rs \) -delete
 
 lint:
 	@tests/lint.sh

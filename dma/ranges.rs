@@ -115,6 +115,8 @@ pub enum DmaRangeMap<'a> {
 }
 
 impl DmaRangeMap<'_> {
+    // Always: on the map and unmap paths of every DMA call, and small.
+    #[inline(always)]
     fn cpu_to_dma(&self, cpu: u64, len: u64) -> Result<u64, RangeError> {
         match self {
             Self::Direct => match len.checked_sub(1) {
@@ -132,6 +134,8 @@ impl DmaRangeMap<'_> {
         }
     }
 
+    // Always: on the map and unmap paths of every DMA call, and small.
+    #[inline(always)]
     fn dma_to_cpu(&self, dma: u64, len: u64) -> Result<u64, RangeError> {
         match self {
             Self::Direct => match len.checked_sub(1) {
@@ -151,23 +155,27 @@ impl DmaRangeMap<'_> {
 
     /// The bus address of physical address `phys` (the kernel's `phys_to_dma`, for a
     /// kernel that is not a Xen guest).
+    #[inline]
     pub fn phys_to_dma(&self, phys: PhysAddr) -> Result<DmaAddr, RangeError> {
         self.cpu_to_dma(phys.as_u64(), 0).map(DmaAddr::new)
     }
 
     /// The physical address behind bus address `dma` (the kernel's `dma_to_phys`).
+    #[inline]
     pub fn dma_to_phys(&self, dma: DmaAddr) -> Result<PhysAddr, RangeError> {
         self.dma_to_cpu(dma.as_u64(), 0).map(PhysAddr::new)
     }
 
     /// The bus address of host physical address `maddr`: the last step of a Xen guest's
     /// translation.
+    #[inline]
     pub fn machine_to_dma(&self, maddr: MachineAddr) -> Result<DmaAddr, RangeError> {
         self.cpu_to_dma(maddr.as_u64(), 0).map(DmaAddr::new)
     }
 
     /// The host physical address behind bus address `dma`: the first step back for a Xen
     /// guest.
+    #[inline]
     pub fn dma_to_machine(&self, dma: DmaAddr) -> Result<MachineAddr, RangeError> {
         self.dma_to_cpu(dma.as_u64(), 0).map(MachineAddr::new)
     }
@@ -177,6 +185,7 @@ impl DmaRangeMap<'_> {
     ///
     /// The kernel translates only the first byte and leaves the rest to the device's
     /// mask check; a buffer running off the end of a range into a hole is refused here.
+    #[inline]
     pub fn machine_range_to_dma(
         &self,
         maddr: MachineAddr,
@@ -187,11 +196,13 @@ impl DmaRangeMap<'_> {
 
     /// Like [`Self::phys_to_dma`] for a whole buffer of `len` bytes, which must lie in a
     /// single range.
+    #[inline]
     pub fn phys_range_to_dma(&self, phys: PhysAddr, len: u64) -> Result<DmaAddr, RangeError> {
         self.cpu_to_dma(phys.as_u64(), len).map(DmaAddr::new)
     }
 
     /// Like [`Self::dma_to_machine`] for a whole buffer of `len` bytes.
+    #[inline]
     pub fn dma_range_to_machine(&self, dma: DmaAddr, len: u64) -> Result<MachineAddr, RangeError> {
         self.dma_to_cpu(dma.as_u64(), len).map(MachineAddr::new)
     }

@@ -114,6 +114,26 @@ impl VirtLayout {
         let off = (virt - self.linear_start) as u64;
         Some(PhysAddr::new(self.phys_offset.wrapping_add(off)))
     }
+
+    /// The linear-map address of physical address `phys` (`__va`, `phys_to_virt`), or
+    /// `None` when `phys` is not RAM of the linear map. The inverse of
+    /// [`Self::linear_to_phys`] for untagged addresses.
+    #[inline]
+    pub fn phys_to_linear(&self, phys: PhysAddr) -> Option<usize> {
+        // Wrapping, as `__phys_to_virt`: `phys_offset` may be "negative" (see there).
+        let off = phys.as_u64().wrapping_sub(self.phys_offset);
+        let size = (self.linear_end - self.linear_start) as u64;
+        (off < size).then(|| self.phys_to_linear_unchecked(phys))
+    }
+
+    /// [`Self::phys_to_linear`] for `phys` known to be RAM of the linear map (checked
+    /// once, when the caller took the memory): the arithmetic alone. For any other
+    /// address the result is meaningless.
+    #[inline]
+    pub fn phys_to_linear_unchecked(&self, phys: PhysAddr) -> usize {
+        self.linear_start
+            .wrapping_add(phys.as_u64().wrapping_sub(self.phys_offset) as usize)
+    }
 }
 
 /// The physical address behind kernel virtual address `virt`, for linear-map and vmalloc

@@ -43,6 +43,12 @@ pub trait P2m {
     fn may_have_foreign(&self) -> bool {
         true
     }
+
+    /// [`Self::pfn_to_bfn`] for a caller that found [`Self::may_have_foreign`] true just
+    /// before: the lookup without asking that again, for loops over many frames.
+    fn lookup(&self, pfn: XenPfn) -> Bfn {
+        self.pfn_to_bfn(pfn)
+    }
 }
 
 /// The p2m of a domain whose frames all sit at their own machine address: a kernel not
@@ -134,8 +140,9 @@ pub fn range_straddles_from(p2m: &impl P2m, phys: PhysAddr, len: u64, first_bfn:
 }
 
 /// Whether the `frames` frames from `first` are not backed by the machine frames from
-/// `first_bfn` on. Kept out of line: the loop then has registers of its own, where
-/// inlined into a map path it reloads that path's state around every lookup.
+/// `first_bfn` on; the caller found that frames may be foreign. Kept out of line: the
+/// loop then has registers of its own, where inlined into a map path it reloads that
+/// path's state around every lookup.
 #[inline(never)]
 fn run_is_broken(p2m: &impl P2m, first: u64, first_bfn: u64, frames: u64) -> bool {
     // The last pseudo-physical frame exists (the caller checked the end for overflow); the
@@ -148,7 +155,7 @@ fn run_is_broken(p2m: &impl P2m, first: u64, first_bfn: u64, frames: u64) -> boo
     for _ in 1..frames {
         pfn = pfn.wrapping_add(1);
         want = want.wrapping_add(1);
-        if p2m.pfn_to_bfn(XenPfn::new(pfn)).as_u64() != want {
+        if p2m.lookup(XenPfn::new(pfn)).as_u64() != want {
             return true;
         }
     }

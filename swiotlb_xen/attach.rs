@@ -14,6 +14,7 @@
 
 use core::ffi::CStr;
 use core::fmt;
+use core::ptr;
 
 use kernel::bindings;
 use kernel::device::Device;
@@ -25,20 +26,71 @@ use kernel::ffi::{
 use kernel::prelude::*;
 use kernel::str::CStrExt;
 use kernel::sync::aref::ARef;
+use kernel::sync::atomic::{
+    Acquire, //
+    Atomic,  //
+    Release, //
+};
 use kernel::types::Opaque;
 
-use crate::ffi;
+use crate::dma_ops::{
+    dma_map_ops, //
+    DMA_OPS,     //
+};
 use crate::ops::{
     Swiotlb, //
     Target,  //
 };
+
+/// The `dma_ops` field of `dev`, for atomic access: the DMA API reads it on every call
+/// (`get_dma_ops()`) while we replace it.
+///
+/// # Safety
+///
+/// `dev` is a live device.
+unsafe fn ops_field<'a>(dev: *mut bindings::device) -> &'a Atomic<*const dma_map_ops> {
+    // SAFETY: `dev` is live (function requirement); the field is an aligned pointer
+    // (its C type, `const struct dma_map_ops *`, is the table bindgen generated for this
+    // module), which we only access atomically.
+    unsafe { Atomic::from_ptr(ptr::addr_of_mut!((*dev).dma_ops).cast()) }
+}
+
+/// `get_dma_ops()`: the ops of `dev`; null when the kernel uses dma-direct.
+///
+/// # Safety
+///
+/// `dev` is a live device.
+pub unsafe fn dma_ops(dev: *mut bindings::device) -> *const dma_map_ops {
+    // SAFETY: per this function's requirements.
+    unsafe { ops_field(dev) }.load(Acquire)
+}
+
+/// `set_dma_ops()`, and `dev_clear_dma_skip_sync()`, so that the sync callbacks of
+/// `ops` run even where dma-direct had decided to skip syncs.
+///
+/// # Safety
+///
+/// `dev` is a live device; `ops` is null or a table that outlives its use on `dev`; no
+/// mapping made through the device's current ops is live (it could not be unmapped).
+pub unsafe fn set_dma_ops(dev: *mut bindings::device, ops: *const dma_map_ops) {
+    // SAFETY: per this function's requirements.
+    unsafe { ops_field(dev) }.store(ops, Release);
+    #[cfg(CONFIG_DMA_NEED_SYNC)]
+    // SAFETY: `dev` is live; `flags` is its word of flag bits, changed atomically.
+    unsafe {
+        bindings::clear_bit(
+            bindings::struct_device_flags_DEV_FLAG_DMA_SKIP_SYNC as c_ulong,
+            ptr::addr_of_mut!((*dev).flags).cast(),
+        )
+    };
+}
 
 /// An attached device, as the registry knows it.
 struct Attached {
     dev: ARef<Device>,
     /// The ops to restore: what the device had when attached, or what the kernel gave it
     /// at the last driver bind.
-    old_ops: *const c_void,
+    old_ops: *const dma_map_ops,
     /// Driver binds that displaced our ops, which were then installed again.
     rebinds: u32,
 }
@@ -65,8 +117,8 @@ fn raw(dev: &Device) -> *mut bindings::device {
 
 /// Whether `dev` has the Rust ops now.
 fn has_our_ops(dev: &Device) -> bool {
-    // SAFETY: `dev` is live; the ops table is static.
-    unsafe { ffi::xrs_get_dma_ops(raw(dev)) == ffi::xrs_swiotlb_ops() }
+    // SAFETY: `dev` is live.
+    ptr::eq(unsafe { dma_ops(raw(dev)) }, &DMA_OPS)
 }
 
 /// A device whose DMA goes through the Rust ops; dropping it restores the ops the
@@ -76,7 +128,7 @@ pub struct Attachment {
 }
 
 impl Attachment {
-    /// Attaches the ops to `dev`, taking over its reference.
+    /// Attaches the ops to `dev`.
     ///
     /// Refuses with `ERANGE` a device that cannot reach the whole bounce pool through its
     /// `dma-ranges` and DMA mask: its bounced mappings would fail. A device that cannot
@@ -86,19 +138,12 @@ impl Attachment {
     ///
     /// # Safety
     ///
-    /// `dev` is a live device we own a reference on, with its DMA configured, and no
-    /// mapping made through its current ops is live (they could not be unmapped).
-    pub unsafe fn new(s: &Swiotlb, dev: *mut bindings::device) -> Result<Self> {
-        let dev = core::ptr::NonNull::new(dev).ok_or(EINVAL)?;
-        // SAFETY: we own a reference on `dev`, which the `ARef` takes over; `Device` is a
-        // transparent wrapper of `struct device`.
-        let dev: ARef<Device> = unsafe { ARef::from_raw(dev.cast()) };
+    /// `dev` has its DMA configured, and no mapping made through its current ops is live
+    /// (they could not be unmapped).
+    pub unsafe fn new(s: &Swiotlb, dev: ARef<Device>) -> Result<Self> {
         // SAFETY: per this function's requirements.
         let t = unsafe { Target::new(raw(&dev)) };
-        let reaches = t.as_ref().is_ok_and(|t| {
-            // SAFETY: `dev` is live.
-            s.reaches_pool(t, unsafe { ffi::xrs_dev_dma_mask(raw(&dev)) })
-        });
+        let reaches = t.as_ref().is_ok_and(|t| s.reaches_pool(t, t.limit().mask));
         if !reaches {
             let (lo, hi) = s.chunks().fold((u64::MAX, 0), |(lo, hi), (b, n)| {
                 (lo.min(b.as_u64()), hi.max(b.as_u64() + n))
@@ -120,9 +165,10 @@ impl Attachment {
         }
         list.reserve(1, GFP_KERNEL)?;
         // SAFETY: `dev` is live.
-        let old_ops = unsafe { ffi::xrs_get_dma_ops(raw(&dev)) };
-        // SAFETY: `dev` is live; our ops table is static.
-        unsafe { ffi::xrs_set_dma_ops(raw(&dev), ffi::xrs_swiotlb_ops()) };
+        let old_ops = unsafe { dma_ops(raw(&dev)) };
+        // SAFETY: `dev` is live; our ops table is static; no mapping of the old ops is
+        // live (function requirement).
+        unsafe { set_dma_ops(raw(&dev), &DMA_OPS) };
         list.push(
             Attached {
                 dev: dev.clone(),
@@ -136,14 +182,26 @@ impl Attachment {
 
     /// Attaches to the platform device called `name`.
     pub fn by_name(s: &Swiotlb, name: &CStr) -> Result<Self> {
-        // SAFETY: `name` is NUL-terminated.
-        let dev = unsafe { ffi::xrs_find_platform_device(name.as_char_ptr()) };
-        if dev.is_null() {
+        // SAFETY: `name` is NUL-terminated and outlives the call; the platform bus type is
+        // a static of the kernel; `device_match_name` compares a device's name with it.
+        let dev = unsafe {
+            bindings::bus_find_device(
+                &raw const bindings::platform_bus_type,
+                ptr::null_mut(),
+                name.as_char_ptr().cast(),
+                Some(bindings::device_match_name),
+            )
+        };
+        let Some(dev) = ptr::NonNull::new(dev) else {
             pr_err!("no platform device {}\n", name.to_str().unwrap_or("?"));
             return Err(ENODEV);
-        }
-        // SAFETY: `bus_find_device_by_name` returned a referenced, live device; a device
-        // named at load time has no mapping through our ops yet.
+        };
+        // SAFETY: `bus_find_device()` returned a reference on a live device, which the
+        // `ARef` takes over; `Device` is a transparent wrapper of `struct device`.
+        let dev: ARef<Device> = unsafe { ARef::from_raw(dev.cast()) };
+        // SAFETY: the `devices` parameter names devices handed over with their DMA
+        // configured and no driver mapping through them (its documented contract,
+        // Documentation/swiotlb.md).
         unsafe { Self::new(s, dev) }
     }
 
@@ -164,7 +222,7 @@ impl Drop for Attachment {
         };
         // SAFETY: `dev` is live (the registry held a reference); `old_ops` is what the
         // kernel last gave it.
-        unsafe { ffi::xrs_set_dma_ops(raw(&a.dev), a.old_ops) };
+        unsafe { set_dma_ops(raw(&a.dev), a.old_ops) };
     }
 }
 
@@ -183,9 +241,9 @@ fn bus_event(action: c_ulong, dev: *mut bindings::device) {
     }
     // SAFETY: `dev` is live (the registry holds a reference) and being bound: no
     // mapping can be live through the ops the bind just set.
-    a.old_ops = unsafe { ffi::xrs_get_dma_ops(dev) };
+    a.old_ops = unsafe { dma_ops(dev) };
     // SAFETY: as above; our ops table is static.
-    unsafe { ffi::xrs_set_dma_ops(dev, ffi::xrs_swiotlb_ops()) };
+    unsafe { set_dma_ops(dev, &DMA_OPS) };
     a.rebinds += 1;
 }
 

@@ -12,23 +12,23 @@
 //! every other observable result against the kernel's own ops.
 
 use core::ptr;
-use core::sync::atomic::{
-    AtomicBool, //
-    AtomicPtr,  //
-    AtomicU64,  //
-    Ordering,   //
-};
 
 use kernel::bindings;
+use kernel::dma::DataDirection;
 use kernel::ffi::{
-    c_int,   //
-    c_uint,  //
     c_ulong, //
     c_void,  //
 };
 use kernel::prelude::*;
+use kernel::sync::atomic::{
+    Acquire, //
+    Atomic,  //
+    Relaxed, //
+    Release, //
+};
 use kernel::sync::{
     new_spinlock_irq, //
+    rcu,              //
     SpinLockIrq,      //
 };
 
@@ -43,11 +43,14 @@ use crate::dma::ranges::{
     DmaLimit,    //
     DmaRangeMap, //
 };
+use crate::dma::virt::VirtLayout;
 use crate::dma::xen::{
     self, //
     P2m,  //
 };
-use crate::ffi;
+use ::xen::hypercall::grant_table;
+
+use crate::cache;
 use crate::memory::{
     AtomicArea,         //
     Pages,              //
@@ -77,64 +80,60 @@ use crate::swiotlb::pool::{
 /// A Linux page frame number.
 pub type PagePfn = crate::dma::addr::Pfn<{ kernel::page::PAGE_SHIFT as u32 }>;
 
-/// A DMA direction the operations accept.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[repr(u8)]
-pub enum Direction {
-    /// `DMA_BIDIRECTIONAL`.
-    Bidirectional = 0,
-    /// `DMA_TO_DEVICE`.
-    ToDevice = 1,
-    /// `DMA_FROM_DEVICE`.
-    FromDevice = 2,
+/// Whether the device writes: data must come back to the CPU.
+#[inline(always)]
+fn device_writes(dir: DataDirection) -> bool {
+    dir != DataDirection::ToDevice
 }
 
-impl Direction {
-    fn from_raw(dir: bindings::dma_data_direction) -> Option<Self> {
-        match dir {
-            bindings::dma_data_direction::DMA_BIDIRECTIONAL => Some(Self::Bidirectional),
-            bindings::dma_data_direction::DMA_TO_DEVICE => Some(Self::ToDevice),
-            bindings::dma_data_direction::DMA_FROM_DEVICE => Some(Self::FromDevice),
-            _ => None,
-        }
-    }
+/// Whether the device reads: data must go to the device.
+#[inline(always)]
+fn device_reads(dir: DataDirection) -> bool {
+    dir != DataDirection::FromDevice
+}
 
-    fn raw(self) -> c_uint {
-        self as c_uint
-    }
-
-    /// Whether the device writes: data must come back to the CPU.
-    fn device_writes(self) -> bool {
-        self != Self::ToDevice
-    }
-
-    /// Whether the device reads: data must go to the device.
-    fn device_reads(self) -> bool {
-        self != Self::FromDevice
-    }
+/// The tag a bounce keeps of the direction it was mapped with: an unmap or sync must
+/// name the same.
+#[inline(always)]
+fn tag(dir: DataDirection) -> u8 {
+    dir as u32 as u8
 }
 
 /// Counters shown in debugfs.
-#[derive(Default)]
 pub struct Stats {
     /// Mappings given to a device in place.
-    pub direct: AtomicU64,
+    pub direct: Atomic<u64>,
     /// Mappings bounced, by [`BounceReason`] (forced, unreachable, straddles, foreign,
     /// small kmalloc).
-    pub bounced: [AtomicU64; 5],
+    pub bounced: [Atomic<u64>; 5],
     /// Bytes copied into or out of the pool.
-    pub bounced_bytes: AtomicU64,
+    pub bounced_bytes: Atomic<u64>,
     /// Calls refused: bad direction, untranslatable handle, exhausted pool, unknown or
     /// mismatched unmap, failed cache maintenance.
-    pub failures: AtomicU64,
+    pub failures: Atomic<u64>,
     /// Coherent and non-coherent allocations handed out and not yet freed.
-    pub coherent: AtomicU64,
+    pub coherent: Atomic<u64>,
     /// Pages those allocations hold.
-    pub coherent_pages: AtomicU64,
+    pub coherent_pages: Atomic<u64>,
     /// `GNTTABOP_cache_flush` entries Xen refused.
-    pub cache_flush_failed: AtomicU64,
+    pub cache_flush_failed: Atomic<u64>,
     /// Partial syncs that ran past their mapping, clamped to it.
-    pub sync_clamped: AtomicU64,
+    pub sync_clamped: Atomic<u64>,
+}
+
+impl Stats {
+    const fn new() -> Self {
+        Self {
+            direct: Atomic::new(0),
+            bounced: [const { Atomic::new(0) }; 5],
+            bounced_bytes: Atomic::new(0),
+            failures: Atomic::new(0),
+            coherent: Atomic::new(0),
+            coherent_pages: Atomic::new(0),
+            cache_flush_failed: Atomic::new(0),
+            sync_clamped: Atomic::new(0),
+        }
+    }
 }
 
 fn reason_index(r: BounceReason) -> usize {
@@ -147,15 +146,48 @@ fn reason_index(r: BounceReason) -> usize {
     }
 }
 
-/// `DMA_ATTR_*` as the `unsigned long` the ops receive.
-const fn attr(a: u32) -> c_ulong {
-    a as c_ulong
-}
+/// `dma_kmalloc_size_aligned()` answers true from `2 * ARCH_DMA_MINALIGN` bytes up: no
+/// larger buffer is a small kmalloc one that needs a bounce, and the map path does not
+/// ask.
+const KMALLOC_BOUNCE_BELOW: u64 = 2 * bindings::ARCH_DMA_MINALIGN as u64;
 
-const SKIP_CPU_SYNC: c_ulong = attr(bindings::DMA_ATTR_SKIP_CPU_SYNC);
-const MMIO: c_ulong = attr(bindings::DMA_ATTR_MMIO);
-const REQUIRE_COHERENT: c_ulong = attr(bindings::DMA_ATTR_REQUIRE_COHERENT);
-const NO_WARN: c_ulong = attr(bindings::DMA_ATTR_NO_WARN);
+/// The `DMA_ATTR_*` bits a DMA operation receives.
+///
+/// The kernel crate's [`kernel::dma::Attrs`] is built by drivers, not decoded from what
+/// the DMA API passes an implementation, and lacks `DMA_ATTR_REQUIRE_COHERENT`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct MapAttrs(pub c_ulong);
+
+impl MapAttrs {
+    #[inline(always)]
+    fn has(self, bit: u32) -> bool {
+        self.0 & bit as c_ulong != 0
+    }
+
+    /// `DMA_ATTR_SKIP_CPU_SYNC`: the caller syncs; no cache maintenance, no copy.
+    #[inline(always)]
+    pub fn skip_cpu_sync(self) -> bool {
+        self.has(bindings::DMA_ATTR_SKIP_CPU_SYNC)
+    }
+
+    /// `DMA_ATTR_MMIO`: the address is MMIO, not RAM.
+    #[inline(always)]
+    pub fn mmio(self) -> bool {
+        self.has(bindings::DMA_ATTR_MMIO)
+    }
+
+    /// `DMA_ATTR_REQUIRE_COHERENT`: fail rather than bounce.
+    #[inline(always)]
+    pub fn require_coherent(self) -> bool {
+        self.has(bindings::DMA_ATTR_REQUIRE_COHERENT)
+    }
+
+    /// `DMA_ATTR_NO_WARN`: no warning when the mapping fails.
+    #[inline(always)]
+    pub fn no_warn(self) -> bool {
+        self.has(bindings::DMA_ATTR_NO_WARN)
+    }
+}
 
 /// What the operations need to know about the device of a call.
 pub struct Target<'a> {
@@ -185,10 +217,12 @@ impl Target<'_> {
         let mask = unsafe { (*dev).dma_mask.as_ref() }.copied().unwrap_or(0);
         // SAFETY: `dev` is live.
         let bus_limit = unsafe { (*dev).bus_dma_limit };
-        // The flags word is changed with atomic bit operations: read it once, as
+        // The flags word is changed with atomic bit operations: read it atomically, as
         // test_bit() does.
-        // SAFETY: `dev` is live; an aligned word of it.
-        let flags = unsafe { ptr::read_volatile(ptr::addr_of!((*dev).flags[0])) };
+        // SAFETY: `dev` is live; the word is aligned, and every writer changes it with
+        // atomic bit operations.
+        let flags = unsafe { Atomic::<c_ulong>::from_ptr(ptr::addr_of_mut!((*dev).flags[0])) }
+            .load(Relaxed);
         const BIT: u32 = bindings::struct_device_flags_DEV_FLAG_DMA_COHERENT;
         const _: () = assert!(BIT < c_ulong::BITS, "the flag is in the first word");
         let coherent = flags & (1 << BIT) != 0;
@@ -245,8 +279,8 @@ impl Target<'_> {
     }
 
     /// Warns once per module load about a driver bug on this device.
-    fn warn_once(&self, flag: &AtomicBool, args: core::fmt::Arguments<'_>) {
-        if !flag.swap(true, Ordering::Relaxed) {
+    fn warn_once(&self, flag: &Atomic<bool>, args: core::fmt::Arguments<'_>) {
+        if !flag.xchg(true, Relaxed) {
             // SAFETY: `dev` is live.
             unsafe { <kernel::device::Device>::from_raw(self.dev) }.pr_warn(args);
         }
@@ -333,11 +367,20 @@ pub struct PoolTotals {
 }
 
 /// Warnings given once per module load.
-#[derive(Default)]
 struct Warned {
-    sync_overflow: AtomicBool,
-    cache_flush: AtomicBool,
-    pool_full: AtomicBool,
+    sync_overflow: Atomic<bool>,
+    cache_flush: Atomic<bool>,
+    pool_full: Atomic<bool>,
+}
+
+impl Warned {
+    const fn new() -> Self {
+        Self {
+            sync_overflow: Atomic::new(false),
+            cache_flush: Atomic::new(false),
+            pool_full: Atomic::new(false),
+        }
+    }
 }
 
 /// The module's instance: the bounce pool, the atomic pool and their counters.
@@ -349,26 +392,39 @@ pub struct Swiotlb {
     #[pin]
     atomic: SpinLockIrq<AtomicPool<KVec<u8>>>,
     atomic_area: AtomicArea,
+    line: cache::Line,
+    /// The kernel's linear map; every chunk of `memory` lies in it.
+    layout: VirtLayout,
     cflush: bool,
-    force: AtomicBool,
+    force: Atomic<bool>,
     warned: Warned,
     /// The counters.
     pub stats: Stats,
 }
 
 /// The instance the C entry points use; null when the module is not serving.
-static INSTANCE: AtomicPtr<Swiotlb> = AtomicPtr::new(ptr::null_mut());
+static INSTANCE: Atomic<*mut Swiotlb> = Atomic::new(ptr::null_mut());
 
 impl Swiotlb {
-    /// A pool over the chunks of `memory`, an atomic pool over `atomic_area`; `force`
-    /// bounces every mapping.
+    /// A pool over the chunks of `memory`, an atomic pool over `atomic_area`, cache
+    /// maintenance by lines of `line`; `force` bounces every mapping.
     pub fn new(
         memory: KVec<PoolMemory>,
         atomic_area: AtomicArea,
+        line: cache::Line,
         force: bool,
     ) -> Result<impl PinInit<Self, Error>> {
         let mut pools = KVec::with_capacity(memory.len(), GFP_KERNEL)?;
+        let layout = crate::dma::glue::virt::layout();
         for chunk in memory.iter() {
+            // INVARIANT: the pool is in the linear map, where the CPU copies through it.
+            let (first, last) = (
+                chunk.base(),
+                PhysAddr::new(chunk.base().as_u64() + chunk.bytes() - 1),
+            );
+            if layout.phys_to_linear(first).is_none() || layout.phys_to_linear(last).is_none() {
+                return Err(EINVAL);
+            }
             let nslots = chunk.slots();
             let mut slots = KVec::with_capacity(nslots, GFP_KERNEL)?;
             for _ in 0..nslots {
@@ -390,17 +446,18 @@ impl Swiotlb {
             GFP_KERNEL,
         )?)
         .map_err(|_| EINVAL)?;
-        // SAFETY: a probing hypercall with a zeroed argument.
-        let cflush = unsafe { ffi::xrs_xen_has_cache_flush() };
+        let cflush = grant_table::has_cache_flush();
         Ok(try_pin_init!(Self {
             pool <- new_spinlock_irq!(pool, "xen_swiotlb_rs_pool"),
             memory,
             atomic <- new_spinlock_irq!(atomic, "xen_swiotlb_rs_atomic"),
             atomic_area,
+            line,
+            layout,
             cflush,
-            force: AtomicBool::new(force),
-            warned: Warned::default(),
-            stats: Stats::default(),
+            force: Atomic::new(force),
+            warned: Warned::new(),
+            stats: Stats::new(),
         }))
     }
 
@@ -410,25 +467,25 @@ impl Swiotlb {
     ///
     /// `this` stays valid until [`Self::unpublish`] has returned.
     pub unsafe fn publish(this: &Self) {
-        INSTANCE.store(ptr::from_ref(this).cast_mut(), Ordering::Release);
+        INSTANCE.store(ptr::from_ref(this).cast_mut(), Release);
     }
 
     /// Stops serving: after this returns no entry point uses the instance. The caller
     /// must have restored every attached device's ops first.
     pub fn unpublish() {
-        INSTANCE.store(ptr::null_mut(), Ordering::Release);
-        // SAFETY: waits for entry points that loaded the pointer (they run under RCU).
-        unsafe { ffi::xrs_synchronize_rcu() };
+        INSTANCE.store(ptr::null_mut(), Release);
+        // Waits for entry points that loaded the pointer (they run under RCU).
+        rcu::synchronize_rcu();
     }
 
     /// Bounces every mapping from now on, or stops doing so.
     pub fn set_force(&self, force: bool) {
-        self.force.store(force, Ordering::Relaxed);
+        self.force.store(force, Relaxed);
     }
 
     /// Whether every mapping bounces.
     pub fn forced(&self) -> bool {
-        self.force.load(Ordering::Relaxed)
+        self.force.load(Relaxed)
     }
 
     /// Whether Xen's cache-flush hypercall is there (foreign pages need no bounce then).
@@ -437,8 +494,9 @@ impl Swiotlb {
     }
 
     /// The published instance.
+    #[inline(always)]
     pub fn get<'a>() -> Option<&'a Self> {
-        let p = INSTANCE.load(Ordering::Acquire);
+        let p = INSTANCE.load(Acquire);
         // SAFETY: a published instance is valid until `unpublish` returns, which waits for
         // every caller (they run under RCU, or hold a module reference).
         unsafe { p.as_ref() }
@@ -486,25 +544,26 @@ impl Swiotlb {
         }
     }
 
-    fn fail<T>(&self, e: Error) -> Result<T> {
-        self.stats.failures.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn fail<T>(&self, e: Error) -> Result<T> {
+        self.stats.failures.add(1, Relaxed);
         Err(e)
     }
 
     /// `GNTTABOP_cache_flush` over `[maddr, maddr + size)`, one Xen page an entry; every
     /// entry is tried, the first refusal is the result.
-    pub(crate) fn xen_cache_flush(&self, maddr: MachineAddr, size: u64, op: u32) -> Result {
+    pub fn xen_cache_flush(&self, maddr: MachineAddr, size: u64, op: u32) -> Result {
         let mut result = Ok(());
         for e in cache_flush::per_xen_page(maddr, size) {
-            // SAFETY: a cache-maintenance hypercall on a machine address; Xen checks that
-            // this domain may touch the page.
-            let r = unsafe { ffi::xrs_xen_cache_flush(e.page.as_u64(), e.offset, e.length, op) };
-            if r != 0 {
-                self.stats
-                    .cache_flush_failed
-                    .fetch_add(1, Ordering::Relaxed);
+            let r = grant_table::cache_flush(&grant_table::CacheFlush {
+                dev_bus_addr: e.page.as_u64(),
+                offset: e.offset,
+                length: e.length,
+                op,
+            });
+            if let Err(e) = r {
+                self.stats.cache_flush_failed.add(1, Relaxed);
                 if result.is_ok() {
-                    result = Err(Error::from_errno(r));
+                    result = Err(e);
                 }
             }
         }
@@ -519,27 +578,29 @@ impl Swiotlb {
         maddr: MachineAddr,
         size: u64,
         for_device: bool,
-        dir: Direction,
+        dir: DataDirection,
     ) -> Result {
         // SAFETY: a query on a frame number.
-        let local = unsafe { ffi::xrs_pfn_valid(maddr.as_u64() >> kernel::page::PAGE_SHIFT) };
+        let local = unsafe {
+            ::xen::ffi::pfn_valid((maddr.as_u64() >> kernel::page::PAGE_SHIFT) as c_ulong)
+        };
         if local {
-            // SAFETY: `phys` is local RAM of a live mapping (linear-mapped on arm64).
-            unsafe {
-                if for_device {
-                    ffi::xrs_dcache_for_device(phys.as_u64(), size as usize, dir.raw())
-                } else {
-                    ffi::xrs_dcache_for_cpu(phys.as_u64(), size as usize, dir.raw())
-                }
-            };
+            let va = self.va(phys)?;
+            if for_device {
+                cache::for_device(self.line, va, size, dir);
+            } else {
+                cache::for_cpu(self.line, va, size, dir);
+            }
             return Ok(());
         }
         // Clean before the device reads; invalidate before the CPU reads what it wrote
         // (and before it writes, so that no dirty line is evicted over its data).
         let op = match (for_device, dir) {
-            (true, Direction::FromDevice) => ffi::GNTTAB_CACHE_CLEAN | ffi::GNTTAB_CACHE_INVAL,
-            (true, _) => ffi::GNTTAB_CACHE_CLEAN,
-            (false, _) => ffi::GNTTAB_CACHE_INVAL,
+            (true, DataDirection::FromDevice) => {
+                grant_table::CACHE_CLEAN | grant_table::CACHE_INVAL
+            }
+            (true, _) => grant_table::CACHE_CLEAN,
+            (false, _) => grant_table::CACHE_INVAL,
         };
         self.xen_cache_flush(maddr, size, op)
     }
@@ -547,14 +608,14 @@ impl Swiotlb {
     /// Cache maintenance before the device touches `[phys, phys + size)`, held in machine
     /// memory at `maddr`. With `foreign`, the page may belong to another domain (see
     /// [`Self::foreign_cache`]). Otherwise the page is Dom0's own RAM: by VA.
-    #[inline]
+    #[inline(always)]
     fn sync_for_device_cache(
         &self,
         t: &Target<'_>,
         phys: PhysAddr,
         maddr: MachineAddr,
         size: u64,
-        dir: Direction,
+        dir: DataDirection,
         foreign: bool,
     ) -> Result {
         if t.coherent {
@@ -563,50 +624,68 @@ impl Swiotlb {
         if foreign {
             return self.foreign_cache(phys, maddr, size, true, dir);
         }
-        // SAFETY: `phys` is local RAM of a live mapping (linear-mapped on arm64).
-        unsafe { ffi::xrs_dcache_for_device(phys.as_u64(), size as usize, dir.raw()) };
+        cache::for_device(self.line, self.va(phys)?, size, dir);
         Ok(())
     }
 
     /// Cache maintenance before the CPU reads what the device wrote; `foreign` as in
     /// [`Self::sync_for_device_cache`]. A failure cannot fail the call (it returns
     /// nothing): it is counted and reported once.
-    #[inline]
+    #[inline(always)]
     fn sync_for_cpu_cache(
         &self,
         t: &Target<'_>,
         phys: PhysAddr,
         maddr: MachineAddr,
         size: u64,
-        dir: Direction,
+        dir: DataDirection,
         foreign: bool,
     ) {
-        if t.coherent || !dir.device_writes() {
+        if t.coherent || !device_writes(dir) {
             return;
         }
-        if foreign {
-            if let Err(e) = self.foreign_cache(phys, maddr, size, false, dir) {
-                t.warn_once(
-                    &self.warned.cache_flush,
-                    format_args!(
-                        "xen_swiotlb_rs: Xen refused cache maintenance of {:#x}+{:#x} ({:?}): the CPU may read stale data\n",
-                        maddr.as_u64(),
-                        size,
-                        e
-                    ),
-                );
-            }
+        let r = if foreign {
+            self.foreign_cache(phys, maddr, size, false, dir)
         } else {
-            // SAFETY: `phys` is local RAM of a live mapping (linear-mapped on arm64).
-            unsafe { ffi::xrs_dcache_for_cpu(phys.as_u64(), size as usize, dir.raw()) };
+            self.va(phys)
+                .map(|va| cache::for_cpu(self.line, va, size, dir))
+        };
+        if let Err(e) = r {
+            let _ = self.fail::<()>(e);
+            t.warn_once(
+                &self.warned.cache_flush,
+                format_args!(
+                    "xen_swiotlb_rs: no cache maintenance of {:#x}+{:#x} ({:?}): the CPU may read stale data\n",
+                    maddr.as_u64(),
+                    size,
+                    e
+                ),
+            );
         }
     }
 
+    /// The linear-map address of `phys`, which must be Dom0's own RAM there; `EINVAL`
+    /// for memory outside the linear map (reserved `no-map` memory, say), which the CPU
+    /// cannot copy or clean by address.
+    #[inline(always)]
+    fn va(&self, phys: PhysAddr) -> Result<usize> {
+        self.layout.phys_to_linear(phys).ok_or(EINVAL)
+    }
+
+    /// Copies between a bounce's slots and its original buffer, both known to be in the
+    /// linear map: the pool was checked when it was allocated (a type invariant), the
+    /// original when it was mapped.
+    #[inline(always)]
     fn copy(&self, dst: PhysAddr, src: PhysAddr, size: u64) {
-        // SAFETY: both ranges are local RAM of a live mapping: the original buffer, which
-        // the caller owns for the mapping's lifetime, and our pool slots.
-        unsafe { ffi::xrs_copy_phys(dst.as_u64(), src.as_u64(), size as usize) };
-        self.stats.bounced_bytes.fetch_add(size, Ordering::Relaxed);
+        let (dst, src) = (
+            self.layout.phys_to_linear_unchecked(dst),
+            self.layout.phys_to_linear_unchecked(src),
+        );
+        // SAFETY: both ranges are local RAM of a live mapping in the linear map (see
+        // above): the original buffer, which the caller owns for the mapping's lifetime,
+        // and our pool slots, which the bounce holds; a bounce never overlaps its original.
+        unsafe { ptr::copy_nonoverlapping(src as *const u8, dst as *mut u8, size as usize) };
+        self.stats.bounced_bytes.add(size, Relaxed);
     }
 
     /// `map_phys`: the bus address for `[phys, phys + size)`.
@@ -616,10 +695,10 @@ impl Swiotlb {
         t: &Target<'_>,
         phys: PhysAddr,
         size: u64,
-        dir: Direction,
-        attrs: c_ulong,
+        dir: DataDirection,
+        attrs: MapAttrs,
     ) -> Result<DmaAddr> {
-        if attrs & MMIO != 0 {
+        if attrs.mmio() {
             // Not RAM: no p2m (an Arm Dom0's MMIO is mapped 1:1), no bounce, no cache
             // maintenance; the bus address goes through dma-ranges as dma-direct's does.
             let dma = t.map.phys_range_to_dma(phys, size).map_err(|_| EIO)?;
@@ -630,18 +709,20 @@ impl Swiotlb {
             };
         }
         // The kernel's dma_kmalloc_safe() is true for coherent devices and for
-        // DMA_TO_DEVICE: only ask for the other cases.
+        // DMA_TO_DEVICE, dma_kmalloc_size_aligned() for large buffers: only ask for the
+        // other cases.
         // SAFETY: `t.dev` is live.
         let small_kmalloc = !t.coherent
-            && dir != Direction::ToDevice
-            && unsafe { ffi::xrs_dma_kmalloc_needs_bounce(t.dev, size as usize, dir.raw()) };
+            && dir != DataDirection::ToDevice
+            && size < KMALLOC_BOUNCE_BELOW
+            && unsafe { ::xen::ffi::dma_kmalloc_needs_bounce(t.dev, size as usize, dir.into()) };
         let policy = Policy {
-            force: self.force.load(Ordering::Relaxed),
+            force: self.force.load(Relaxed),
             foreign_needs_bounce: !self.cflush && !t.coherent,
             small_kmalloc,
         };
         let map = t.map;
-        let skip_sync = attrs & SKIP_CPU_SYNC != 0;
+        let skip_sync = attrs.skip_cpu_sync();
         match decide::plan(&KernelP2m, &map, &t.limit, phys, size, &policy) {
             MapPlan::Direct(InPlace {
                 dma,
@@ -653,29 +734,28 @@ impl Swiotlb {
                     // mapping fails instead.
                     self.sync_for_device_cache(t, phys, machine, size, dir, foreign)?;
                 }
-                self.stats.direct.fetch_add(1, Ordering::Relaxed);
+                self.stats.direct.add(1, Relaxed);
                 Ok(dma)
             }
             MapPlan::Bounce(reason) => {
-                if attrs & REQUIRE_COHERENT != 0 {
+                if attrs.require_coherent() {
                     return Err(EIO);
                 }
+                // The CPU copies the buffer: it must be in the linear map.
+                self.va(phys)?;
                 let (min_align_mask, boundary_mask) = t.dma_parms();
-                let b = self
-                    .pool
-                    .lock()
-                    .alloc(phys, size, dir as u8, |base, bytes| {
-                        Some(Placement {
-                            dma_base: t.own_ram_to_dma(base, bytes)?.as_u64(),
-                            min_align_mask,
-                            alloc_align_mask: 0,
-                            boundary_mask,
-                        })
-                    });
+                let b = self.pool.lock().alloc(phys, size, tag(dir), |base, bytes| {
+                    Some(Placement {
+                        dma_base: t.own_ram_to_dma(base, bytes)?.as_u64(),
+                        min_align_mask,
+                        alloc_align_mask: 0,
+                        boundary_mask,
+                    })
+                });
                 let b = match b {
                     Ok(b) => b,
                     Err(e) => {
-                        if attrs & NO_WARN == 0 && e == ENOMEM {
+                        if !attrs.no_warn() && e == ENOMEM {
                             t.warn_once(
                                 &self.warned.pool_full,
                                 format_args!(
@@ -694,7 +774,7 @@ impl Swiotlb {
                 let (Some(dma), Some(tlb_machine)) = (dma, tlb_machine) else {
                     // The pool is out of this device's reach: attaching should have
                     // refused it.
-                    let _ = self.pool.lock().free(b.tlb, size, dir as u8);
+                    let _ = self.pool.lock().free(b.tlb, size, tag(dir));
                     return Err(EIO);
                 };
                 // Always fill the bounce buffer: a device that writes only part of it
@@ -704,7 +784,7 @@ impl Swiotlb {
                     // The pool is Dom0's own RAM: cleaned by VA, which cannot fail.
                     let _ = self.sync_for_device_cache(t, b.tlb, tlb_machine, size, dir, false);
                 }
-                self.stats.bounced[reason_index(reason)].fetch_add(1, Ordering::Relaxed);
+                self.stats.bounced[reason_index(reason)].add(1, Relaxed);
                 Ok(dma)
             }
         }
@@ -712,7 +792,7 @@ impl Swiotlb {
 
     /// The physical and machine addresses behind a handle of `t`, with the whole range
     /// translated.
-    #[inline]
+    #[inline(always)]
     fn handle_to_phys(
         &self,
         t: &Target<'_>,
@@ -734,15 +814,15 @@ impl Swiotlb {
         t: &Target<'_>,
         dma: DmaAddr,
         size: u64,
-        dir: Direction,
-        attrs: c_ulong,
+        dir: DataDirection,
+        attrs: MapAttrs,
     ) -> Result {
-        if attrs & MMIO != 0 {
+        if attrs.mmio() {
             // Nothing was set up for it (see `map`), as in dma-direct.
             return Ok(());
         }
         let (phys, maddr) = self.handle_to_phys(t, dma, size)?;
-        let skip_sync = attrs & SKIP_CPU_SYNC != 0;
+        let skip_sync = attrs.skip_cpu_sync();
         if !self.in_pool(phys) {
             if !skip_sync {
                 // A handle alone does not tell whose page it is (Arm keeps no reverse
@@ -755,14 +835,14 @@ impl Swiotlb {
         // Refused, and nothing freed, unless `phys`, `size` and `dir` are those mapped.
         // With DMA_ATTR_SKIP_CPU_SYNC the caller has synced what it needs and may have
         // written the rest of its buffer since: copying the slot back would undo that.
-        if !skip_sync && dir.device_writes() {
+        if !skip_sync && device_writes(dir) {
             // The data comes back while the slots are still ours: freed first, they could
             // go to a mapping made meanwhile, whose map copies over them.
-            let b = self.pool.lock().get(phys, size, dir as u8)?;
+            let b = self.pool.lock().get(phys, size, tag(dir))?;
             self.sync_for_cpu_cache(t, b.tlb, maddr, size, dir, false);
             self.copy(b.orig, b.tlb, size);
         }
-        self.pool.lock().free(phys, size, dir as u8)?;
+        self.pool.lock().free(phys, size, tag(dir))?;
         Ok(())
     }
 
@@ -782,7 +862,7 @@ impl Swiotlb {
         let off = phys.as_u64() - b.tlb.as_u64();
         let left = b.size - off;
         if size > left {
-            self.stats.sync_clamped.fetch_add(1, Ordering::Relaxed);
+            self.stats.sync_clamped.add(1, Relaxed);
             t.warn_once(
                 &self.warned.sync_overflow,
                 format_args!(
@@ -795,14 +875,20 @@ impl Swiotlb {
     }
 
     /// `sync_single_for_cpu`.
-    pub fn sync_for_cpu(&self, t: &Target<'_>, dma: DmaAddr, size: u64, dir: Direction) -> Result {
+    pub fn sync_for_cpu(
+        &self,
+        t: &Target<'_>,
+        dma: DmaAddr,
+        size: u64,
+        dir: DataDirection,
+    ) -> Result {
         let (phys, maddr) = self.handle_to_phys(t, dma, size)?;
         let bounce = self.bounce_of(t, phys, size)?;
         let size = bounce.map_or(size, |(_, _, n)| n);
         let foreign = bounce.is_none() && KernelP2m.may_have_foreign();
         self.sync_for_cpu_cache(t, phys, maddr, size, dir, foreign);
         if let Some((b, off, size)) = bounce {
-            if dir.device_writes() {
+            if device_writes(dir) {
                 self.copy(PhysAddr::new(b.orig.as_u64() + off), phys, size);
             }
         }
@@ -815,13 +901,13 @@ impl Swiotlb {
         t: &Target<'_>,
         dma: DmaAddr,
         size: u64,
-        dir: Direction,
+        dir: DataDirection,
     ) -> Result {
         let (phys, maddr) = self.handle_to_phys(t, dma, size)?;
         let bounce = self.bounce_of(t, phys, size)?;
         let size = bounce.map_or(size, |(_, _, n)| n);
         if let Some((b, off, size)) = bounce {
-            if dir.device_reads() {
+            if device_reads(dir) {
                 self.copy(phys, PhysAddr::new(b.orig.as_u64() + off), size);
             }
         }
@@ -886,15 +972,11 @@ impl Swiotlb {
     fn account(&self, order: u32, live: bool) {
         let pages = 1u64 << order;
         if live {
-            self.stats.coherent.fetch_add(1, Ordering::Relaxed);
-            self.stats
-                .coherent_pages
-                .fetch_add(pages, Ordering::Relaxed);
+            self.stats.coherent.add(1, Relaxed);
+            self.stats.coherent_pages.add(pages, Relaxed);
         } else {
-            self.stats.coherent.fetch_sub(1, Ordering::Relaxed);
-            self.stats
-                .coherent_pages
-                .fetch_sub(pages, Ordering::Relaxed);
+            self.stats.coherent.fetch_sub(1, Relaxed);
+            self.stats.coherent_pages.fetch_sub(pages, Relaxed);
         }
     }
 
@@ -909,10 +991,10 @@ impl Swiotlb {
         t: &Target<'_>,
         size: u64,
         gfp: bindings::gfp_t,
-        attrs: c_ulong,
+        attrs: MapAttrs,
     ) -> Result<(*mut c_void, DmaAddr)> {
         let order = crate::dma::addr::get_order::<{ kernel::page::PAGE_SHIFT as u32 }>(size);
-        let gfp = if attrs & NO_WARN != 0 {
+        let gfp = if attrs.no_warn() {
             gfp | bindings::__GFP_NOWARN
         } else {
             gfp
@@ -924,12 +1006,9 @@ impl Swiotlb {
         let vaddr = if t.coherent {
             pages.address()
         } else {
-            // SAFETY: `pages` is ours; the caller may sleep (checked above).
-            unsafe { ffi::xrs_remap_uncached(pages.as_ptr(), order) }
+            // The caller may sleep (checked above).
+            crate::memory::remap_uncached(&pages, self.line)?
         };
-        if vaddr.is_null() {
-            return Err(ENOMEM);
-        }
         // The buffer's pages now belong to the caller, until `free`.
         let _ = pages.into_raw();
         self.account(order, true);
@@ -1017,16 +1096,14 @@ impl Swiotlb {
         }
         if layout.classify(untagged) == Some(crate::dma::virt::VirtKind::Vmalloc) {
             // SAFETY: the address came from our uncached vmap of these pages.
-            unsafe { crate::dma::glue::ffi::xrs_vunmap(untagged as *const c_void) };
+            unsafe { ::xen::ffi::vunmap(untagged as *const c_void) };
         }
         // SAFETY: the page frame found above (and checked against the handle) is the first
         // of the pages `alloc` gave away with this order.
         let pages = unsafe {
             Pages::from_raw(
-                ptr::NonNull::new(crate::dma::glue::ffi::xrs_pfn_to_page(
-                    pfn.as_u64() as c_ulong
-                ))
-                .ok_or(EINVAL)?,
+                ptr::NonNull::new(::xen::ffi::pfn_to_page(pfn.as_u64() as c_ulong))
+                    .ok_or(EINVAL)?,
                 order,
             )
         };
@@ -1065,7 +1142,7 @@ impl Swiotlb {
         let order = crate::dma::addr::get_order::<{ kernel::page::PAGE_SHIFT as u32 }>(size);
         let page = ptr::NonNull::new(page).ok_or(EINVAL)?;
         // SAFETY: `page` is live (function requirement).
-        let phys = PhysAddr::new(unsafe { crate::dma::glue::ffi::xrs_page_to_phys(page.as_ptr()) });
+        let phys = PhysAddr::new(unsafe { ::xen::ffi::page_to_phys(page.as_ptr()) });
         if xen::phys_to_dma(&KernelP2m, &t.map, phys) != Ok(dma) {
             return Err(EINVAL);
         }
@@ -1074,253 +1151,5 @@ impl Swiotlb {
         drop(unsafe { Pages::from_raw(page, order) });
         self.account(order, false);
         Ok(())
-    }
-}
-
-/// Runs `f` with the instance and the device of a C call; counts a failure on error.
-#[inline(always)]
-fn with<R>(
-    dev: *mut bindings::device,
-    f: impl FnOnce(&Swiotlb, &Target<'_>) -> Result<R>,
-) -> Result<R> {
-    let s = Swiotlb::get().ok_or(ENODEV)?;
-    // SAFETY: the kernel calls DMA ops only for a device whose DMA is configured.
-    match unsafe { Target::new(dev) }.and_then(|t| f(s, &t)) {
-        Ok(r) => Ok(r),
-        Err(e) => s.fail(e),
-    }
-}
-
-/// C entry: `map_phys`. The C caller holds a module reference for the mapping, which
-/// stays with it on success.
-#[no_mangle]
-pub extern "C" fn xrs_swiotlb_map_phys(
-    dev: *mut bindings::device,
-    phys: u64,
-    size: usize,
-    dir: bindings::dma_data_direction,
-    attrs: c_ulong,
-) -> u64 {
-    let r = with(dev, |s, t| {
-        let dir = Direction::from_raw(dir).ok_or(EINVAL)?;
-        s.map(t, PhysAddr::new(phys), size as u64, dir, attrs)
-    });
-    r.unwrap_or(DmaAddr::MAPPING_ERROR).as_u64()
-}
-
-/// C entry: `unmap_phys`. True when a live mapping was released: the C caller then
-/// drops its module reference.
-#[no_mangle]
-pub extern "C" fn xrs_swiotlb_unmap_phys(
-    dev: *mut bindings::device,
-    dma: u64,
-    size: usize,
-    dir: bindings::dma_data_direction,
-    attrs: c_ulong,
-) -> bool {
-    with(dev, |s, t| {
-        let dir = Direction::from_raw(dir).ok_or(EINVAL)?;
-        s.unmap(t, DmaAddr::new(dma), size as u64, dir, attrs)
-    })
-    .is_ok()
-}
-
-/// C entry: `sync_single_for_cpu`.
-#[no_mangle]
-pub extern "C" fn xrs_swiotlb_sync_for_cpu(
-    dev: *mut bindings::device,
-    dma: u64,
-    size: usize,
-    dir: bindings::dma_data_direction,
-) {
-    let _ = with(dev, |s, t| {
-        let dir = Direction::from_raw(dir).ok_or(EINVAL)?;
-        s.sync_for_cpu(t, DmaAddr::new(dma), size as u64, dir)
-    });
-}
-
-/// C entry: `sync_single_for_device`.
-#[no_mangle]
-pub extern "C" fn xrs_swiotlb_sync_for_device(
-    dev: *mut bindings::device,
-    dma: u64,
-    size: usize,
-    dir: bindings::dma_data_direction,
-) {
-    let _ = with(dev, |s, t| {
-        let dir = Direction::from_raw(dir).ok_or(EINVAL)?;
-        s.sync_for_device(t, DmaAddr::new(dma), size as u64, dir)
-    });
-}
-
-/// C entry: `dma_supported`: whether a device with `mask` reaches the bounce pool.
-#[no_mangle]
-pub extern "C" fn xrs_swiotlb_dma_supported(dev: *mut bindings::device, mask: u64) -> i32 {
-    i32::from(with(dev, |s, t| Ok(s.reaches_pool(t, mask))).unwrap_or(false))
-}
-
-/// C entry: `max_mapping_size`: what one bounce can hold for the device.
-#[no_mangle]
-pub extern "C" fn xrs_swiotlb_max_mapping_size(dev: *mut bindings::device) -> usize {
-    with(dev, |s, t| Ok(s.max_mapping_size(t))).unwrap_or(0) as usize
-}
-
-/// C entry: `alloc`. The C caller's module reference stays with a successful
-/// allocation.
-///
-/// # Safety
-///
-/// Called by the DMA API: `dma` is a valid out-pointer.
-#[no_mangle]
-pub unsafe extern "C" fn xrs_swiotlb_alloc(
-    dev: *mut bindings::device,
-    size: usize,
-    dma: *mut u64,
-    gfp: bindings::gfp_t,
-    attrs: c_ulong,
-) -> *mut c_void {
-    match with(dev, |s, t| s.alloc(t, size as u64, gfp, attrs)) {
-        Ok((vaddr, handle)) => {
-            // SAFETY: `dma` is the caller's out-parameter.
-            unsafe { *dma = handle.as_u64() };
-            vaddr
-        }
-        Err(_) => ptr::null_mut(),
-    }
-}
-
-/// C entry: `free`. True when the buffer was ours and is released: the C caller then
-/// drops the allocation's module reference.
-///
-/// # Safety
-///
-/// Called by the DMA API with a buffer our `alloc` returned for `dev`.
-#[no_mangle]
-pub unsafe extern "C" fn xrs_swiotlb_free(
-    dev: *mut bindings::device,
-    size: usize,
-    vaddr: *mut c_void,
-    dma: u64,
-    _attrs: c_ulong,
-) -> bool {
-    // SAFETY: the DMA API passes back what our `alloc` returned (function requirement).
-    with(dev, |s, t| unsafe {
-        s.free(t, size as u64, vaddr, DmaAddr::new(dma))
-    })
-    .is_ok()
-}
-
-/// C entry: `alloc_pages_op`. The C caller's module reference stays with a successful
-/// allocation.
-///
-/// # Safety
-///
-/// Called by the DMA API: `dma` is a valid out-pointer.
-#[no_mangle]
-pub unsafe extern "C" fn xrs_swiotlb_alloc_pages(
-    dev: *mut bindings::device,
-    size: usize,
-    dma: *mut u64,
-    dir: bindings::dma_data_direction,
-    gfp: bindings::gfp_t,
-) -> *mut bindings::page {
-    let r = with(dev, |s, t| {
-        Direction::from_raw(dir).ok_or(EINVAL)?;
-        s.alloc_pages(t, size as u64, gfp)
-    });
-    match r {
-        Ok((page, handle)) => {
-            // SAFETY: `dma` is the caller's out-parameter.
-            unsafe { *dma = handle.as_u64() };
-            page
-        }
-        Err(_) => ptr::null_mut(),
-    }
-}
-
-/// C entry: `free_pages`. True when the pages were ours and are released: the C caller
-/// then drops the allocation's module reference.
-///
-/// # Safety
-///
-/// Called by the DMA API with pages our `alloc_pages_op` returned for `dev`.
-#[no_mangle]
-pub unsafe extern "C" fn xrs_swiotlb_free_pages(
-    dev: *mut bindings::device,
-    size: usize,
-    page: *mut bindings::page,
-    dma: u64,
-    _dir: bindings::dma_data_direction,
-) -> bool {
-    // SAFETY: the DMA API passes back what our `alloc_pages_op` returned (function
-    // requirement).
-    with(dev, |s, t| unsafe {
-        s.free_pages(t, size as u64, page, DmaAddr::new(dma))
-    })
-    .is_ok()
-}
-
-/// C entry for `get_sgtable`: the first page frame of a coherent buffer of ours, into
-/// `pfn`; 0 or a negative errno (`ENXIO` for a buffer that is not ours).
-///
-/// # Safety
-///
-/// `pfn` is a valid out-pointer.
-#[no_mangle]
-pub unsafe extern "C" fn xrs_swiotlb_sgtable_pfn(
-    dev: *mut bindings::device,
-    vaddr: *mut c_void,
-    dma: u64,
-    pfn: *mut c_ulong,
-) -> c_int {
-    let r = with(dev, |s, t| s.sgtable_pfn(t, vaddr, DmaAddr::new(dma)));
-    // SAFETY: the caller's out-parameter (function requirement).
-    unsafe { pfn_out(r, pfn) }
-}
-
-/// C entry for `mmap`: the first page frame to map for a user mapping of `user_pages`
-/// pages at `pgoff` pages into a `size`-byte coherent buffer of ours; 0 or a negative
-/// errno.
-///
-/// # Safety
-///
-/// `pfn` is a valid out-pointer.
-#[no_mangle]
-pub unsafe extern "C" fn xrs_swiotlb_mmap_pfn(
-    dev: *mut bindings::device,
-    vaddr: *mut c_void,
-    dma: u64,
-    size: usize,
-    pgoff: c_ulong,
-    user_pages: c_ulong,
-    pfn: *mut c_ulong,
-) -> c_int {
-    let r = with(dev, |s, t| {
-        s.mmap_pfn(
-            t,
-            vaddr,
-            DmaAddr::new(dma),
-            size as u64,
-            pgoff as u64,
-            user_pages as u64,
-        )
-    });
-    // SAFETY: the caller's out-parameter (function requirement).
-    unsafe { pfn_out(r, pfn) }
-}
-
-/// A page frame into the C caller's `pfn`, or the error as a negative errno.
-///
-/// # Safety
-///
-/// `pfn` is a valid out-pointer.
-unsafe fn pfn_out(r: Result<PagePfn>, pfn: *mut c_ulong) -> c_int {
-    match r {
-        Ok(p) => {
-            // SAFETY: per this function's requirements.
-            unsafe { *pfn = p.as_u64() as c_ulong };
-            0
-        }
-        Err(e) => e.to_errno(),
     }
 }

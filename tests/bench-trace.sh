@@ -26,9 +26,12 @@ if ! command -v gdb-multiarch >/dev/null; then
 fi
 
 bench_build "$top"
-echo "xen_swiotlb_rs pool_kib=4096 pool_below=0x80000000 bench=1" >"$out/bench-args"
-XRS_MODULE_ARGS="$out/bench-args" "$here/initramfs.sh" test "$out/bench.cpio.gz" \
-	"$BENCH_SRC/xen_swiotlb_rs.ko"
+printf '%s\n' "xen_swiotlb_rs pool_kib=4096 pool_below=0x80000000" \
+	"xen_swiotlb_test bench=1" >"$out/bench-args"
+kos=(xen_core xen_swiotlb_rs xen_swiotlb_test)
+ko_paths=()
+for k in "${kos[@]}"; do ko_paths+=("$BENCH_SRC/$k.ko"); done
+XRS_MODULE_ARGS="$out/bench-args" "$here/initramfs.sh" test "$out/bench.cpio.gz" "${ko_paths[@]}"
 
 port=$((20000 + RANDOM % 20000))
 step "benchmark boot with the gdb stub on port $port (log: out/bench-trace-boot.log)"
@@ -42,7 +45,8 @@ trap stop_qemu EXIT
 
 step "tracing row $row (a few minutes; sequences: out/bench-trace.txt)"
 rc=0
-XRS_TRACE_ROW=$row XRS_GDB_PORT=$port XRS_KDIR=$KDIR XRS_KO="$BENCH_SRC/xen_swiotlb_rs.ko" \
+XRS_TRACE_ROW=$row XRS_GDB_PORT=$port XRS_KDIR=$KDIR XRS_KO_DIR="$BENCH_SRC" \
+	XRS_KOS="${kos[*]}" XRS_BOOT_LOG="$out/bench-trace-boot.log" \
 	gdb-multiarch -batch -nx -x "$here/bench_trace.py" "$KDIR/vmlinux" \
 	>"$out/bench-trace.txt" 2>&1 || rc=$?
 stop_qemu

@@ -23,9 +23,10 @@ src=$BENCH_SRC
 for kind in direct bounce; do
 	n=1 kextra="kunit.enable=0"
 	if [ $kind = bounce ]; then n=2 kextra="kunit.enable=0 swiotlb=force"; fi
-	echo "xen_swiotlb_rs pool_kib=4096 pool_below=0x80000000 bench=$n" >"$out/bench-args"
+	printf '%s\n' "xen_swiotlb_rs pool_kib=4096 pool_below=0x80000000" \
+		"xen_swiotlb_test bench=$n" >"$out/bench-args"
 	XRS_MODULE_ARGS="$out/bench-args" "$here/initramfs.sh" test "$out/bench.cpio.gz" \
-		"$src/xen_swiotlb_rs.ko"
+		"$src/xen_core.ko" "$src/xen_swiotlb_rs.ko" "$src/xen_swiotlb_test.ko"
 	step "benchmark boot ($kind), Dom0 under Xen, -icount (log: out/bench-$kind.log)"
 	XRS_SMP=1 XRS_QEMU_EXTRA="-icount shift=0,sleep=off" XRS_KERNEL_EXTRA="$kextra" \
 		"$here/boot.sh" xen "$KDIR/arch/arm64/boot/Image" "$out/bench.cpio.gz" test \

@@ -16,8 +16,10 @@ if [ -z "$vdev" ]; then
 fi
 pdev=$(basename "$(readlink -f "/sys/bus/virtio/devices/$vdev/..")")
 echo "XRS-BLK: disk $vdev on $pdev"
-# The KUnit suites ran at boot; do not run them again on each reload.
+# The KUnit suites ran at boot; do not run them again on each reload. The test module
+# uses the driver's symbols: it goes first.
 echo "none-xrs-blk" >/sys/module/kunit/parameters/filter_glob
+rmmod xen_swiotlb_test 2>/dev/null
 
 run() { # label, module arguments
 	echo "$vdev" >/sys/bus/virtio/drivers/virtio_blk/unbind

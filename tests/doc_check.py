@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Checks that every deliberate difference the differential KUnit suite accepts is
-documented: each `id: "..."` of `KNOWN` in swiotlb_xen/differential.rs must be a heading
+documented: each `id: "..."` of `KNOWN` in swiotlb_xen/test/differential.rs must be a heading
 or list entry of Documentation/swiotlb.md, and each `diff-...` name there must be one the
 suite knows (a stale entry is a failure too).
 
@@ -15,9 +15,9 @@ import sys
 
 def main() -> int:
     top = sys.argv[1]
-    with open(f"{top}/swiotlb_xen/differential.rs") as f:
+    with open(f"{top}/swiotlb_xen/test/differential.rs") as f:
         src = f.read()
-    known = src[src.index("pub const KNOWN"):]
+    known = src[src.index("const KNOWN: &[Known]"):]
     ids = re.findall(r'id: "([a-z0-9-]+)"', known)
     with open(f"{top}/Documentation/swiotlb.md") as f:
         doc = f.read()

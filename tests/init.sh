@@ -38,6 +38,9 @@ for m in /lib/modules/xrs/*.ko; do
 	args=$(awk -v m="$name" '$1 == m { $1 = ""; print }' /etc/xrs-module-args 2>/dev/null)
 	echo "XRS: insmod $name.ko$args"
 	insmod "$m" $args || echo "XRS: insmod $name.ko failed"
+	# Where its code landed, for make bench-trace's symbols.
+	[ -r "/sys/module/$name/sections/.text" ] &&
+		echo "XRS: module $name .text $(cat "/sys/module/$name/sections/.text")"
 done
 echo "XRS: modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 

@@ -14,7 +14,7 @@ bad=0
 
 step "rustfmt"
 cargo fmt --all --check || bad=1
-mapfile -t roots < <(grep -lE '^module! \{' --include='*.rs' -r dma swiotlb_xen grant drivers 2>/dev/null || true)
+mapfile -t roots < <(grep -lE '^module! \{' --include='*.rs' -r xen dma swiotlb_xen grant drivers 2>/dev/null || true)
 [ ${#roots[@]} = 0 ] || rustfmt --check --edition 2021 "${roots[@]}" || bad=1
 
 step "clippy (host) and rustdoc (host)"
@@ -23,7 +23,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet || b
 
 step "CLIPPY=1 module build"
 KDIR=${KDIR:-$("$here/kernel.sh")}
-find . -name '*.o' -path './dma/*' -delete
+find xen dma swiotlb_xen -name '*.o' -delete
 log=$("${KMAKE[@]}" -C "$KDIR" M="$top" CLIPPY=1 modules 2>&1) || { echo "$log"; bad=1; }
 if echo "$log" | grep -qE '^(warning|error)'; then echo "$log"; bad=1; fi
 

@@ -30,6 +30,7 @@ dbg=/sys/kernel/debug
 
 # The KUnit suites ran at boot; do not run them again on each reload.
 echo "none-xrs-stress" >/sys/module/kunit/parameters/filter_glob
+rmmod xen_swiotlb_test 2>/dev/null
 rmmod xen_swiotlb_rs 2>/dev/null
 
 # Free pages: the buddy allocator's and those on the per-CPU lists, after dropping the

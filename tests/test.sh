@@ -27,7 +27,12 @@ mapfile -t suites < <(grep -rhoE '#\[kunit_tests\([a-z0-9_]+\)\]' --include='*.r
 pass=0 fail=0 skip=0
 tally() { # "NAME: N passed, N failed, N skipped" -> totals
 	local l
-	l=$(tail -1 "$1")
+	l=$(tail -1 "$1" 2>/dev/null || true)
+	if ! [[ $l =~ ^[a-z-]+:\ [0-9]+\ passed,\ [0-9]+\ failed,\ [0-9]+\ skipped$ ]]; then
+		# A verdict that crashed or never ran is a failure, not a silent zero.
+		echo "no verdict in $1 (the check crashed or did not run)"
+		l="$(basename "$1" .summary): 0 passed, 1 failed, 0 skipped"
+	fi
 	echo "$l"
 	read -r p f s < <(echo "$l" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped/\1 \2 \3/')
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))

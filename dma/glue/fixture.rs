@@ -8,17 +8,15 @@
 
 use core::ffi::CStr;
 use core::marker::PhantomData;
-use core::sync::atomic::{
-    AtomicI32, //
-    Ordering,  //
-};
-
+use core::ptr;
 use kernel::bindings;
-use kernel::error::from_err_ptr;
+use kernel::error::to_result;
 use kernel::prelude::*;
 use kernel::str::CStrExt;
-
-use super::ffi;
+use kernel::sync::atomic::{
+    Atomic,  //
+    Relaxed, //
+};
 
 #[repr(C, align(8))]
 struct Aligned<T: ?Sized>(T);
@@ -33,7 +31,7 @@ pub const DIFF_OFFSET: u64 = 0x2000_0000;
 
 /// The overlay changeset left applied by a test that failed an assertion (KUnit stops a
 /// failing test's thread without running destructors); 0 when none.
-static LEFT_APPLIED: AtomicI32 = AtomicI32::new(0);
+static LEFT_APPLIED: Atomic<i32> = Atomic::new(0);
 
 /// The overlay, applied.
 pub struct Rpi4Buses {
@@ -100,7 +98,7 @@ impl Rpi4Buses {
     }
 
     fn apply_blob(blob: &[u8]) -> Result<Self> {
-        let mut stale = LEFT_APPLIED.swap(0, Ordering::Relaxed);
+        let mut stale = LEFT_APPLIED.xchg(0, Relaxed);
         if stale != 0 {
             // SAFETY: `stale` is a changeset id returned by `of_overlay_fdt_apply`.
             // Failure leaves it applied; the apply below then reports the conflict.
@@ -118,17 +116,67 @@ impl Rpi4Buses {
                 core::ptr::null(),
             )
         })?;
-        LEFT_APPLIED.store(id, Ordering::Relaxed);
+        LEFT_APPLIED.store(id, Relaxed);
         Ok(Self { ovcs_id: id })
     }
 
+    /// A platform device for the node at `path`, with its DMA configured by the kernel's
+    /// OF code (`of_dma_configure`), as a driver's probe would see it.
     fn device(&self, path: &CStr) -> Result<TestDevice<'_>> {
-        // SAFETY: `path` is a NUL-terminated string.
-        let pdev = from_err_ptr(unsafe { ffi::xrs_of_dma_device(path.as_char_ptr()) })?;
-        Ok(TestDevice {
+        // SAFETY: `path` is a NUL-terminated string; the reference taken is dropped below.
+        let np =
+            unsafe { bindings::of_find_node_opts_by_path(path.as_char_ptr(), ptr::null_mut()) };
+        if np.is_null() {
+            return Err(ENOENT);
+        }
+        let r = Self::device_of(np);
+        // SAFETY: the reference taken above.
+        unsafe { bindings::of_node_put(np) };
+        r.map(|pdev| TestDevice {
             pdev,
             _buses: PhantomData,
         })
+    }
+
+    fn device_of(np: *mut bindings::device_node) -> Result<*mut bindings::platform_device> {
+        // SAFETY: plain allocation of a platform device, freed below on failure or when its
+        // owner unregisters it.
+        let pdev = unsafe {
+            bindings::platform_device_alloc(
+                c"xrs-dma-test".as_char_ptr(),
+                bindings::PLATFORM_DEVID_AUTO,
+            )
+        };
+        if pdev.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `pdev` is ours and not added yet; the node gets a reference of its own,
+        // which the device's release drops.
+        unsafe {
+            bindings::device_set_node(
+                &raw mut (*pdev).dev,
+                &raw mut (*bindings::of_node_get(np)).fwnode,
+            )
+        };
+        // SAFETY: `pdev` is ours; on failure it is put, which releases it.
+        if let Err(e) = to_result(unsafe { bindings::platform_device_add(pdev) }) {
+            // SAFETY: as above.
+            unsafe { bindings::platform_device_put(pdev) };
+            return Err(e);
+        }
+        // SAFETY: `pdev` is registered and ours; `np` is live.
+        let r = to_result(unsafe {
+            bindings::of_dma_configure_id(&raw mut (*pdev).dev, np, true, ptr::null())
+        });
+        if let Err(e) = r {
+            // SAFETY: registered just above, ours.
+            unsafe {
+                bindings::platform_device_del(pdev);
+                bindings::platform_device_put(pdev);
+            }
+            return Err(e);
+        }
+        Ok(pdev)
     }
 
     /// The eMMC2 controller on `emmc2bus`: RAM's first GiB at bus 0xC000_0000.
@@ -176,7 +224,7 @@ impl Rpi4Buses {
 
 impl Drop for Rpi4Buses {
     fn drop(&mut self) {
-        LEFT_APPLIED.store(0, Ordering::Relaxed);
+        LEFT_APPLIED.store(0, Relaxed);
         // SAFETY: `ovcs_id` came from `of_overlay_fdt_apply` and was not removed yet.
         let ret = unsafe { bindings::of_overlay_remove(&mut self.ovcs_id) };
         if ret != 0 {
@@ -200,7 +248,7 @@ impl TestDevice<'_> {
     /// The device's `struct device`.
     pub fn raw(&self) -> *mut bindings::device {
         // SAFETY: `pdev` is live (type invariant).
-        unsafe { ffi::xrs_platform_dev(self.pdev) }
+        unsafe { &raw mut (*self.pdev).dev }
     }
 }
 

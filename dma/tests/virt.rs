@@ -160,18 +160,20 @@ fn sixty_four_k_pages_keep_the_offset() {
     );
 }
 
+/// Read off the test kernel under QEMU: the linear map starts above PAGE_OFFSET and
+/// PHYS_OFFSET is "negative"; __lm_to_phys wraps.
+const QEMU_52BIT: VirtLayout = VirtLayout {
+    linear_start: 0xfff0_0000_0000_0000,
+    linear_end: 0xffff_0000_8000_0000,
+    phys_offset: 0xfff1_0000_4000_0000,
+    vmalloc_start: 0xffff_8000_8000_0000,
+    vmalloc_end: 0xffff_fdff_bf80_0000,
+    tbi: true,
+};
+
 #[test]
 fn fifty_two_bit_kernel_on_forty_eight_bit_cpu() {
-    // Read off the test kernel under QEMU: the linear map starts above PAGE_OFFSET and
-    // PHYS_OFFSET is "negative"; __lm_to_phys wraps.
-    let l = VirtLayout {
-        linear_start: 0xfff0_0000_0000_0000,
-        linear_end: 0xffff_0000_8000_0000,
-        phys_offset: 0xfff1_0000_4000_0000,
-        vmalloc_start: 0xffff_8000_8000_0000,
-        vmalloc_end: 0xffff_fdff_bf80_0000,
-        tbi: true,
-    };
+    let l = QEMU_52BIT;
     let w = Walk::<12>(BTreeMap::new());
     assert_eq!(
         virt::virt_to_phys(&l, &w, 0xffff_0000_0386_7a00),
@@ -246,6 +248,24 @@ proptest! {
         let va = LAYOUT.linear_start + off;
         let want = PhysAddr::new(0x4000_0000 + off as u64);
         prop_assert_eq!(virt::virt_to_phys(&LAYOUT, &w, va), Ok(want));
+    }
+
+    #[test]
+    fn linear_map_round_trips(off in 0usize..0x8000_0000, outside in 0u64..0x1_0000_0000) {
+        for l in [LAYOUT, QEMU_52BIT] {
+            let va = l.linear_start + off;
+            if va >= l.linear_end {
+                continue;
+            }
+            let phys = l.linear_to_phys(va).unwrap();
+            prop_assert_eq!(l.phys_to_linear(phys), Some(va));
+            // Below the first byte of the linear map's RAM, or past its end: not there.
+            let size = (l.linear_end - l.linear_start) as u64;
+            let below = PhysAddr::new(l.phys_offset.wrapping_sub(1 + outside));
+            let past = PhysAddr::new(l.phys_offset.wrapping_add(size + outside));
+            prop_assert_eq!(l.phys_to_linear(below), None);
+            prop_assert_eq!(l.phys_to_linear(past), None);
+        }
     }
 
     #[test]

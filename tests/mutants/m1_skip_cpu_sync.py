@@ -4,5 +4,5 @@ BOOT = "bare"
 EXPECT = ["skip_cpu_sync_unmap_keeps_cpu_writes", "failed_scatterlist_unwinds_without_copying_back",
           "partial_syncs_and_skip_cpu_sync"]
 FILE = "swiotlb_xen/ops.rs"
-OLD = """        if !skip_sync && dir.device_writes() {"""
-NEW = """        if dir.device_writes() {"""
+OLD = """        if !skip_sync && device_writes(dir) {"""
+NEW = """        if device_writes(dir) {"""

@@ -7,10 +7,11 @@ use kernel::prelude::*;
 
 #[kunit_tests(xen_swiotlb_ops)]
 mod tests {
-    use core::sync::atomic::Ordering;
-
     use kernel::bindings::dma_data_direction as Dir;
+    use kernel::dma::DataDirection;
+    use kernel::ffi::c_ulong;
     use kernel::prelude::*;
+    use kernel::sync::atomic::Relaxed;
 
     use crate::attach::Attachment;
     use crate::dma::addr::{
@@ -20,9 +21,9 @@ mod tests {
     use crate::dma::glue::fixture::Rpi4Buses;
     use crate::ffi;
     use crate::ops::{
-        Direction, //
-        Swiotlb,   //
-        Target,    //
+        MapAttrs, //
+        Swiotlb,  //
+        Target,   //
     };
     use crate::swiotlb::pool::MAX_MAPPING_SIZE;
     use crate::testing::{
@@ -42,11 +43,11 @@ mod tests {
         let rig = Rig::at_1g(&buses)?;
         let p = Pages::alloc(0, |p, n| p >= AT_1G.1 && p + n <= AT_1G.1 + AT_1G.2)?;
         p.fill(1);
-        let direct = rig.s.stats.direct.load(Ordering::Relaxed);
+        let direct = rig.s.stats.direct.load(Relaxed);
         let dma = rig.map(p.phys + 16, 1000, Dir::DMA_TO_DEVICE);
         // The RPi4 arithmetic: bus = physical - window start + 0xC000_0000.
         assert_eq!(dma, p.phys + 16 - AT_1G.1 + AT_1G.0);
-        assert_eq!(rig.s.stats.direct.load(Ordering::Relaxed), direct + 1);
+        assert_eq!(rig.s.stats.direct.load(Relaxed), direct + 1);
         let mut v = [0u8; 1000];
         assert!(rig.engine().read(dma, &mut v));
         assert!(v.iter().enumerate().all(|(i, &b)| b == pattern(i + 16, 1)));
@@ -61,10 +62,10 @@ mod tests {
         let rig = Rig::placed(&buses, &blk)?;
         let p = rig.unreachable_pages(0)?;
         p.fill(2);
-        let before = rig.s.stats.bounced[1].load(Ordering::Relaxed);
+        let before = rig.s.stats.bounced[1].load(Relaxed);
         let dma = rig.map(p.phys, p.bytes(), Dir::DMA_TO_DEVICE);
         assert!(rig.in_pool(dma));
-        assert_eq!(rig.s.stats.bounced[1].load(Ordering::Relaxed), before + 1);
+        assert_eq!(rig.s.stats.bounced[1].load(Relaxed), before + 1);
         assert!(rig.engine().holds(dma, p.bytes(), 2)?);
         rig.unmap(dma, p.bytes(), Dir::DMA_TO_DEVICE);
         Ok(())
@@ -208,10 +209,10 @@ mod tests {
         let page = kernel::page::PAGE_SIZE as u64;
         // The second page's machine frame no longer follows the first's.
         let _e = P2mEntry::set((blk.phys + page) >> 12, (blk.phys >> 12) + 0x100);
-        let before = rig.s.stats.bounced[2].load(Ordering::Relaxed);
+        let before = rig.s.stats.bounced[2].load(Relaxed);
         let dma = rig.map(blk.phys + page - 64, 128, Dir::DMA_TO_DEVICE);
         assert!(rig.in_pool(dma));
-        assert_eq!(rig.s.stats.bounced[2].load(Ordering::Relaxed), before + 1);
+        assert_eq!(rig.s.stats.bounced[2].load(Relaxed), before + 1);
         let mut v = [0u8; 128];
         assert!(rig.engine().read(dma, &mut v));
         let base = page as usize - 64;
@@ -235,7 +236,13 @@ mod tests {
         let _e = P2mEntry::set(p >> 12, backing >> 12);
         // SAFETY: the device is live.
         let t = unsafe { Target::new(rig.raw()) }?;
-        let r = rig.s.map(&t, PhysAddr::new(p), 64, Direction::ToDevice, 0);
+        let r = rig.s.map(
+            &t,
+            PhysAddr::new(p),
+            64,
+            DataDirection::ToDevice,
+            MapAttrs(0),
+        );
         if rig.s.has_cache_flush() {
             // Xen keeps the caches right: in place, at the machine frame's bus address.
             assert_eq!(r, Ok(DmaAddr::new(backing - blk.phys + 0x8000_0000)));
@@ -243,7 +250,11 @@ mod tests {
             // Without it, the non-coherent device gets a copy.
             let dma = r?;
             assert!(rig.in_pool(dma.as_u64()));
-            assert_eq!(rig.s.unmap(&t, dma, 64, Direction::ToDevice, 0), Ok(()));
+            assert_eq!(
+                rig.s
+                    .unmap(&t, dma, 64, DataDirection::ToDevice, MapAttrs(0)),
+                Ok(())
+            );
         }
         Ok(())
     }
@@ -259,36 +270,56 @@ mod tests {
         b.fill(14);
         // SAFETY: the device is live.
         let t = unsafe { Target::new(rig.raw()) }?;
-        let da = rig
-            .s
-            .map(&t, PhysAddr::new(a.phys), 256, Direction::ToDevice, 0)?;
-        let db = rig
-            .s
-            .map(&t, PhysAddr::new(b.phys), 256, Direction::FromDevice, 0)?;
+        let da = rig.s.map(
+            &t,
+            PhysAddr::new(a.phys),
+            256,
+            DataDirection::ToDevice,
+            MapAttrs(0),
+        )?;
+        let db = rig.s.map(
+            &t,
+            PhysAddr::new(b.phys),
+            256,
+            DataDirection::FromDevice,
+            MapAttrs(0),
+        )?;
         let used = rig.s.pool_stats().used;
         // Wrong direction, wrong size, inside the mapping: refused, nothing freed.
         assert_eq!(
-            rig.s.unmap(&t, da, 256, Direction::FromDevice, 0),
+            rig.s
+                .unmap(&t, da, 256, DataDirection::FromDevice, MapAttrs(0)),
             Err(EINVAL)
         );
         assert_eq!(
-            rig.s.unmap(&t, da, 255, Direction::ToDevice, 0),
+            rig.s
+                .unmap(&t, da, 255, DataDirection::ToDevice, MapAttrs(0)),
             Err(EINVAL)
         );
         let inside = DmaAddr::new(da.as_u64() + 8);
         assert_eq!(
-            rig.s.unmap(&t, inside, 8, Direction::ToDevice, 0),
+            rig.s
+                .unmap(&t, inside, 8, DataDirection::ToDevice, MapAttrs(0)),
             Err(EINVAL)
         );
         assert_eq!(rig.s.pool_stats().used, used);
-        assert_eq!(rig.s.unmap(&t, da, 256, Direction::ToDevice, 0), Ok(()));
+        assert_eq!(
+            rig.s
+                .unmap(&t, da, 256, DataDirection::ToDevice, MapAttrs(0)),
+            Ok(())
+        );
         // Twice: refused, and the other mapping still works.
         assert_eq!(
-            rig.s.unmap(&t, da, 256, Direction::ToDevice, 0),
+            rig.s
+                .unmap(&t, da, 256, DataDirection::ToDevice, MapAttrs(0)),
             Err(EINVAL)
         );
         assert!(rig.engine().fill(db.as_u64(), 256, 15)?);
-        assert_eq!(rig.s.unmap(&t, db, 256, Direction::FromDevice, 0), Ok(()));
+        assert_eq!(
+            rig.s
+                .unmap(&t, db, 256, DataDirection::FromDevice, MapAttrs(0)),
+            Ok(())
+        );
         assert!(b.holds(15, 256));
         Ok(())
     }
@@ -298,13 +329,15 @@ mod tests {
         let blk = block()?;
         let buses = placed_buses(&blk)?;
         let rig = Rig::placed(&buses, &blk)?;
-        let failures = rig.s.stats.failures.load(Ordering::Relaxed);
+        let failures = rig.s.stats.failures.load(Relaxed);
         for dir in [3u32, 7] {
             // Our entry point, called as the DMA API would, with a bad direction.
-            let dma = crate::ops::xrs_swiotlb_map_phys(rig.raw(), blk.phys, 64, Dir(dir), 0);
+            let map = xen_swiotlb::dma_ops::DMA_OPS.map_phys.ok_or(EINVAL)?;
+            // SAFETY: the test's device, which has these ops.
+            let dma = unsafe { map(rig.raw(), blk.phys, 64, Dir(dir), 0) };
             assert_eq!(dma, DmaAddr::MAPPING_ERROR.as_u64());
         }
-        assert_eq!(rig.s.stats.failures.load(Ordering::Relaxed), failures + 2);
+        assert_eq!(rig.s.stats.failures.load(Relaxed), failures + 2);
         Ok(())
     }
 
@@ -326,8 +359,8 @@ mod tests {
                 &t,
                 PhysAddr::new(src.phys),
                 MAX_MAPPING_SIZE,
-                Direction::ToDevice,
-                0,
+                DataDirection::ToDevice,
+                MapAttrs(0),
             );
             match r {
                 Ok(d) => maps.push(d, GFP_KERNEL)?,
@@ -347,7 +380,13 @@ mod tests {
         }
         for &d in maps.iter() {
             assert_eq!(
-                rig.s.unmap(&t, d, MAX_MAPPING_SIZE, Direction::ToDevice, 0),
+                rig.s.unmap(
+                    &t,
+                    d,
+                    MAX_MAPPING_SIZE,
+                    DataDirection::ToDevice,
+                    MapAttrs(0)
+                ),
                 Ok(())
             );
         }
@@ -361,7 +400,7 @@ mod tests {
         let rig = Rig::at_1g(&buses)?;
         let size = 3 * kernel::page::PAGE_SIZE;
         let mut dma = 0u64;
-        let live = rig.s.stats.coherent.load(Ordering::Relaxed);
+        let live = rig.s.stats.coherent.load(Relaxed);
         // SAFETY: the device is live; `dma` is an out-parameter.
         let vaddr = unsafe { ffi::xrs_test_alloc_coherent(rig.raw(), size, &mut dma) };
         assert!(!vaddr.is_null());
@@ -374,10 +413,10 @@ mod tests {
         // SAFETY: `vaddr` maps `size` bytes of the live allocation.
         let seen = unsafe { core::slice::from_raw_parts(vaddr.cast::<u8>(), size) };
         assert!(seen.iter().enumerate().all(|(i, &b)| b == pattern(i, 17)));
-        assert_eq!(rig.s.stats.coherent.load(Ordering::Relaxed), live + 1);
+        assert_eq!(rig.s.stats.coherent.load(Relaxed), live + 1);
         // SAFETY: frees what we allocated above.
         unsafe { ffi::xrs_test_free_coherent(rig.raw(), size, vaddr, dma) };
-        assert_eq!(rig.s.stats.coherent.load(Ordering::Relaxed), live);
+        assert_eq!(rig.s.stats.coherent.load(Relaxed), live);
         Ok(())
     }
 
@@ -472,14 +511,38 @@ mod tests {
             assert_eq!(t.coherent(), coherent);
             // SAFETY: the device is live.
             unsafe {
-                assert_eq!(t.coherent(), ffi::xrs_dev_is_dma_coherent(raw));
-                assert_eq!(t.limit().mask, ffi::xrs_dev_dma_mask(raw));
+                assert_eq!(t.coherent(), ffi::xrs_kernel_is_dma_coherent(raw));
+                assert_eq!(t.limit().mask, ffi::xrs_kernel_dma_mask(raw));
                 assert_eq!(
                     t.limit().bus_limit,
-                    crate::dma::glue::ffi::xrs_kernel_bus_dma_limit(raw)
+                    crate::ffi::xrs_kernel_bus_dma_limit(raw)
                 );
             }
             assert!(t.limit().bus_limit != 0);
+        }
+        // The DMA parameters, unset and set, as dma_get_min_align_mask() and
+        // dma_get_seg_boundary() read them.
+        for (align, boundary) in [(0, c_ulong::MAX), (0xfff, 0xffff), (0x3f, 0)] {
+            // SAFETY: the test's own device, with no mapping live.
+            unsafe {
+                ffi::xrs_test_set_min_align_mask(raw, align);
+                ffi::xrs_test_set_seg_boundary(raw, boundary);
+            }
+            // SAFETY: the device is live and configured.
+            let t = unsafe { Target::new(raw) }?;
+            // SAFETY: the device is live.
+            let kernel = unsafe {
+                (
+                    ffi::xrs_kernel_min_align_mask(raw),
+                    ffi::xrs_kernel_seg_boundary(raw),
+                )
+            };
+            assert_eq!(t.dma_parms(), kernel);
+        }
+        // SAFETY: as above; back to the rig's defaults.
+        unsafe {
+            ffi::xrs_test_set_min_align_mask(raw, 0);
+            ffi::xrs_test_set_seg_boundary(raw, c_ulong::MAX);
         }
         Ok(())
     }
@@ -491,7 +554,7 @@ mod tests {
         let rig = Rig::placed(&buses, &blk)?;
         let p = rig.unreachable_pages(0)?;
         // SAFETY: a read of our module's reference count.
-        let refs = || unsafe { ffi::xrs_module_refcount() };
+        let refs = || unsafe { ffi::xrs_module_refcount(xen_swiotlb::this_module()) };
         let before = refs();
         let dma = rig.map(p.phys, 64, Dir::DMA_TO_DEVICE);
         assert!(rig.in_pool(dma));
@@ -508,14 +571,14 @@ mod tests {
         // The real RPi4 emmc2bus window (physical 0..1 GiB) holds no RAM here.
         let dev = buses.emmc2()?;
         // SAFETY: `dev` is live.
-        let ops = unsafe { ffi::xrs_get_dma_ops(dev.raw()) };
+        let ops = unsafe { crate::testing::ops_of(dev.raw()) };
         // SAFETY: as in `Rig::attach`.
-        let raw = unsafe { ffi::xrs_get_device(dev.raw()) };
+        let raw = unsafe { crate::testing::device_ref(dev.raw()) };
         // SAFETY: a fresh test device: configured, no mapping yet.
         let r = unsafe { Attachment::new(s, raw) };
         assert!(matches!(r, Err(e) if e == ERANGE));
         // SAFETY: `dev` is live.
-        assert_eq!(unsafe { ffi::xrs_get_dma_ops(dev.raw()) }, ops);
+        assert_eq!(unsafe { crate::testing::ops_of(dev.raw()) }, ops);
         Ok(())
     }
 
@@ -525,16 +588,19 @@ mod tests {
         let dev = buses.window_at_1g()?;
         let s = Swiotlb::get().ok_or(ENODEV)?;
         // SAFETY: `dev` is live.
-        let before = unsafe { ffi::xrs_get_dma_ops(dev.raw()) };
+        let before = unsafe { crate::testing::ops_of(dev.raw()) };
         // SAFETY: as in `Rig::attach`.
-        let att = unsafe { Attachment::new(s, ffi::xrs_get_device(dev.raw())) }?;
+        let att = unsafe { Attachment::new(s, crate::testing::device_ref(dev.raw())) }?;
         // SAFETY: `dev` is live; our ops table is static.
         unsafe {
-            assert_eq!(ffi::xrs_get_dma_ops(dev.raw()), ffi::xrs_swiotlb_ops());
+            assert_eq!(
+                crate::testing::ops_of(dev.raw()),
+                crate::testing::rust_ops()
+            );
         }
         drop(att);
         // SAFETY: `dev` is live.
-        assert_eq!(unsafe { ffi::xrs_get_dma_ops(dev.raw()) }, before);
+        assert_eq!(unsafe { crate::testing::ops_of(dev.raw()) }, before);
         Ok(())
     }
 }

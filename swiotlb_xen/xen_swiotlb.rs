@@ -8,37 +8,34 @@
 //! end under, for devices the kernel did not size ZONE_DMA for), `force_bounce`.
 //! Statistics: `/sys/kernel/debug/xen_swiotlb_rs/stats`; attached devices and whether
 //! they have the Rust ops now: `/sys/kernel/debug/xen_swiotlb_rs/devices`.
+//!
+//! Built on the shared Xen core (crate `xen`). Its KUnit suites and benchmark are the
+//! module `xen_swiotlb_test.ko` (`test/`), compiled against this crate.
 
 use core::fmt;
-use core::sync::atomic::Ordering;
 
 use kernel::debugfs::{
     Dir,  //
     File, //
 };
+use kernel::ffi::c_char;
 use kernel::prelude::*;
 use kernel::str::CStrExt;
+use kernel::sync::atomic::{
+    Atomic,  //
+    Relaxed, //
+};
 use kernel::sync::Arc;
 
-#[path = "../dma/dma.rs"]
-pub mod dma;
+pub use xen::dma;
 #[path = "swiotlb.rs"]
 pub mod swiotlb;
 
 pub mod attach;
-#[cfg(CONFIG_KUNIT = "y")]
-pub mod bench;
-#[cfg(CONFIG_KUNIT = "y")]
-pub mod contract;
-#[cfg(CONFIG_KUNIT = "y")]
-pub mod differential;
-#[cfg(CONFIG_KUNIT = "y")]
-pub mod engine;
-pub mod ffi;
+pub mod cache;
+pub mod dma_ops;
 pub mod memory;
 pub mod ops;
-#[cfg(CONFIG_KUNIT = "y")]
-pub mod testing;
 
 use attach::{
     Attachment,   //
@@ -74,10 +71,6 @@ module! {
             default: false,
             description: "Bounce every mapping",
         },
-        bench: u32 {
-            default: 0,
-            description: "Run the benchmark at load: 1 in place, 2 bounced (make bench)",
-        },
     },
 }
 
@@ -88,7 +81,7 @@ impl fmt::Debug for StatsView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.0.stats;
         let p = self.0.pool_stats();
-        let get = |a: &core::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        let get = |a: &Atomic<u64>| a.load(Relaxed);
         writeln!(f, "direct: {}", get(&s.direct))?;
         writeln!(f, "bounced_forced: {}", get(&s.bounced[0]))?;
         writeln!(f, "bounced_unreachable: {}", get(&s.bounced[1]))?;
@@ -118,7 +111,15 @@ impl fmt::Debug for StatsView {
     }
 }
 
-struct XenSwiotlb {
+extern "C" {
+    /// The `devices` parameter (params.c): the module! macro declares integer and bool
+    /// parameters only.
+    #[link_name = "xen_swiotlb_rs_devices"]
+    static DEVICES: [c_char; 256];
+}
+
+/// The module.
+pub struct XenSwiotlb {
     attached: KVec<Attachment>,
     _notifier: BindNotifier,
     _devices: Pin<KBox<File<DevicesView>>>,
@@ -129,11 +130,8 @@ struct XenSwiotlb {
 
 impl kernel::Module for XenSwiotlb {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        // The cache maintenance helpers need the line size before any buffer is
-        // remapped (the atomic pool, below).
-        // SAFETY: reads a CPU register into the helpers' static, once, at module load.
-        unsafe { ffi::xrs_cache_init() };
         attach::init();
+        let line = cache::Line::read();
         let bytes = u64::from(module_parameters::pool_kib.value()) * 1024;
         let below = module_parameters::pool_below.value();
         let memory = PoolMemory::alloc_chunks(bytes, below).inspect_err(|_| {
@@ -144,7 +142,7 @@ impl kernel::Module for XenSwiotlb {
             )
         })?;
         let atomic_bytes = u64::from(module_parameters::atomic_kib.value()) * 1024;
-        let atomic = AtomicArea::alloc(atomic_bytes, below).inspect_err(|_| {
+        let atomic = AtomicArea::alloc(atomic_bytes, below, line).inspect_err(|_| {
             pr_err!(
                 "cannot allocate a {} KiB atomic pool below {:#x}\n",
                 atomic_bytes / 1024,
@@ -152,7 +150,12 @@ impl kernel::Module for XenSwiotlb {
             )
         })?;
         let instance = Arc::pin_init(
-            Swiotlb::new(memory, atomic, module_parameters::force_bounce.value())?,
+            Swiotlb::new(
+                memory,
+                atomic,
+                line,
+                module_parameters::force_bounce.value(),
+            )?,
             GFP_KERNEL,
         )?;
         // SAFETY: the instance lives in `instance` until `Drop` has unpublished it.
@@ -180,16 +183,6 @@ impl kernel::Module for XenSwiotlb {
             instance,
         };
         this.attach_named()?;
-        match module_parameters::bench.value() {
-            0 => {}
-            #[cfg(CONFIG_KUNIT = "y")]
-            b => bench::run(&this.instance, b == 2)?,
-            #[cfg(not(CONFIG_KUNIT = "y"))]
-            _ => {
-                pr_err!("bench needs CONFIG_KUNIT (it uses the test overlay)\n");
-                return Err(EINVAL);
-            }
-        }
         Ok(this)
     }
 }
@@ -197,8 +190,9 @@ impl kernel::Module for XenSwiotlb {
 impl XenSwiotlb {
     /// Attaches to the devices of the `devices` parameter.
     fn attach_named(&mut self) -> Result {
-        // SAFETY: the parameter is a NUL-terminated string that lives as long as the module.
-        let list = unsafe { core::ffi::CStr::from_char_ptr(ffi::xrs_devices_param()) };
+        // SAFETY: the parameter (params.c) is a NUL-terminated string that lives as long as
+        // the module and is read-only once the module is loaded.
+        let list = unsafe { core::ffi::CStr::from_char_ptr((&raw const DEVICES).cast()) };
         for name in list
             .to_bytes()
             .split(|&c| c == b',')
@@ -226,4 +220,13 @@ impl Drop for XenSwiotlb {
         self.attached.clear();
         Swiotlb::unpublish();
     }
+}
+
+/// This module, for whoever checks what holds it (the test module counts references).
+///
+/// Not inlined: `THIS_MODULE` names `__this_module`, which in another module's object
+/// would be that module's own.
+#[inline(never)]
+pub fn this_module() -> *mut kernel::bindings::module {
+    <XenSwiotlb as kernel::ModuleMetadata>::THIS_MODULE.as_ptr()
 }

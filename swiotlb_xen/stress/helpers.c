@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * C side of the stress load generator (stress_main.rs): the DMA API as a driver calls it
- * (dma_mapping_error() included, so that DMA_API_DEBUG checks every use), and a
+ * C side of the stress load generator (xen_swiotlb_stress.rs): the DMA API as a driver
+ * calls it (dma_mapping_error() included, so that DMA_API_DEBUG checks every use), and a
  * workqueue of its own, which module exit drains.
  */
 
 #include <linux/dma-mapping.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
+
+#include "helpers.h"
 
 u64 xrs_stress_map(struct device *dev, phys_addr_t phys, size_t size,
 		   enum dma_data_direction dir)

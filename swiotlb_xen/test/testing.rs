@@ -15,11 +15,14 @@
 //! What the engine cannot show: it is the CPU, so missing cache maintenance for a
 //! non-coherent device goes unnoticed here (QEMU's caches are coherent anyway).
 
-use core::sync::atomic::Ordering;
-
 use kernel::bindings;
 use kernel::bindings::dma_data_direction as Dir;
+use kernel::device::Device;
+use kernel::ffi::c_void;
 use kernel::prelude::*;
+use kernel::sync::aref::ARef;
+use kernel::sync::atomic::Relaxed;
+use xen_swiotlb::dma_ops::DMA_OPS;
 
 use crate::attach::Attachment;
 use crate::dma::addr::PhysAddr;
@@ -29,6 +32,41 @@ use crate::dma::glue::fixture::{
 };
 use crate::ffi;
 use crate::ops::Swiotlb;
+
+/// A new reference on the device `raw`.
+///
+/// # Safety
+///
+/// `raw` is a live device.
+pub(crate) unsafe fn device_ref(raw: *mut bindings::device) -> ARef<Device> {
+    // SAFETY: `raw` is live (function requirement); `ARef::from` takes a reference.
+    ARef::from(unsafe { Device::<kernel::device::Normal>::from_raw(raw) })
+}
+
+/// The Rust ops table, as the C side of the tests sees it.
+pub(crate) fn rust_ops() -> *const c_void {
+    core::ptr::from_ref(&DMA_OPS).cast()
+}
+
+/// `get_dma_ops()` of `raw`, untyped.
+///
+/// # Safety
+///
+/// `raw` is a live device.
+pub(crate) unsafe fn ops_of(raw: *mut bindings::device) -> *const c_void {
+    // SAFETY: per this function's requirements.
+    unsafe { crate::attach::dma_ops(raw) }.cast()
+}
+
+/// `set_dma_ops()` of `raw`, untyped.
+///
+/// # Safety
+///
+/// As [`crate::attach::set_dma_ops`].
+pub(crate) unsafe fn set_ops(raw: *mut bindings::device, ops: *const c_void) {
+    // SAFETY: per this function's requirements.
+    unsafe { crate::attach::set_dma_ops(raw, ops.cast()) }
+}
 
 /// A window as the engine knows it: (bus address, physical address, size).
 pub(crate) type Window = (u64, u64, u64);
@@ -52,7 +90,7 @@ impl Engine<'_> {
         };
         // SAFETY: `p` is RAM behind a window that a live mapping gave the device.
         unsafe {
-            let src = ffi::xrs_phys_to_virt(p).cast::<u8>();
+            let src = ffi::phys_to_virt(p).cast::<u8>();
             core::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), out.len());
         }
         true
@@ -64,7 +102,7 @@ impl Engine<'_> {
         };
         // SAFETY: as in `read`; the mapping lets the device write.
         unsafe {
-            let dst = ffi::xrs_phys_to_virt(p).cast::<u8>();
+            let dst = ffi::phys_to_virt(p).cast::<u8>();
             core::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len());
         }
         true
@@ -84,59 +122,45 @@ impl Engine<'_> {
     }
 }
 
-/// Pages the test owns.
+/// Pages the test owns: a block of the core's [`xen::pages::Pages`], with its physical
+/// address and test patterns.
 pub(crate) struct Pages {
-    pub(crate) page: *mut bindings::page,
-    pub(crate) order: u32,
+    pages: xen::pages::Pages,
     pub(crate) phys: u64,
 }
 
 impl Pages {
     /// `1 << order` pages whose physical range satisfies `ok`.
     pub(crate) fn alloc(order: u32, ok: impl Fn(u64, u64) -> bool) -> Result<Self> {
-        let bytes = (kernel::page::PAGE_SIZE as u64) << order;
-        let mut held = KVec::new();
-        for _ in 0..64 {
-            // SAFETY: plain page allocation.
-            let page = unsafe { ffi::xrs_alloc_pages(bindings::GFP_KERNEL, order) };
-            if page.is_null() {
-                break;
-            }
-            // SAFETY: `page` is live.
-            let phys = unsafe { crate::dma::glue::ffi::xrs_page_to_phys(page) };
-            let p = Self { page, order, phys };
-            if ok(phys, bytes) {
-                return Ok(p);
-            }
-            held.push(p, GFP_KERNEL)?;
-        }
-        Err(ENOMEM)
+        let pages = xen::pages::Pages::alloc_where(bindings::GFP_KERNEL, order, 64, |p, n| {
+            ok(p.as_u64(), n)
+        })?;
+        let phys = pages.phys().as_u64();
+        Ok(Self { pages, phys })
     }
 
     pub(crate) fn bytes(&self) -> usize {
-        kernel::page::PAGE_SIZE << self.order
+        self.pages.bytes() as usize
+    }
+
+    fn base(&self) -> *mut u8 {
+        self.pages.address().cast::<u8>()
     }
 
     pub(crate) fn buf(&self) -> &[u8] {
         // SAFETY: our pages, linear-mapped; written only through `fill`, never while
         // this view lives.
-        unsafe {
-            core::slice::from_raw_parts(ffi::xrs_page_address(self.page).cast::<u8>(), self.bytes())
-        }
+        unsafe { core::slice::from_raw_parts(self.base(), self.bytes()) }
     }
 
     pub(crate) fn fill(&self, seed: u8) {
-        let base = ffi_page_address(self.page);
-        for i in 0..self.bytes() {
-            // SAFETY: `base` maps our `bytes()` bytes; no other view is live.
-            unsafe { base.add(i).write(pattern(i, seed)) };
-        }
+        self.fill_range(0, self.bytes(), seed);
     }
 
     /// Writes the pattern of `seed` over `[off, off + len)` (indexed from the first page).
     pub(crate) fn fill_range(&self, off: usize, len: usize, seed: u8) {
         assert!(off + len <= self.bytes());
-        let base = ffi_page_address(self.page);
+        let base = self.base();
         for i in off..off + len {
             // SAFETY: `base` maps our `bytes()` bytes; no other view is live.
             unsafe { base.add(i).write(pattern(i, seed)) };
@@ -152,23 +176,8 @@ impl Pages {
     }
 
     pub(crate) fn holds(&self, seed: u8, len: usize) -> bool {
-        self.buf()[..len]
-            .iter()
-            .enumerate()
-            .all(|(i, &b)| b == pattern(i, seed))
+        self.holds_range(0, len, seed)
     }
-}
-
-impl Drop for Pages {
-    fn drop(&mut self) {
-        // SAFETY: our allocation.
-        unsafe { ffi::xrs_free_pages(self.page, self.order) };
-    }
-}
-
-pub(crate) fn ffi_page_address(page: *mut bindings::page) -> *mut u8 {
-    // SAFETY: `page` is a live allocation of ours, in the linear map.
-    unsafe { ffi::xrs_page_address(page).cast::<u8>() }
 }
 
 pub(crate) fn pattern(i: usize, seed: u8) -> u8 {
@@ -213,7 +222,7 @@ impl<'a> Rig<'a> {
     ) -> Result<Self> {
         let s = Swiotlb::get().ok_or(ENODEV)?;
         // SAFETY: `dev` is live; the reference taken here goes to the attachment.
-        let raw = unsafe { ffi::xrs_get_device(dev.raw()) };
+        let raw = unsafe { crate::testing::device_ref(dev.raw()) };
         // SAFETY: a fresh test device: configured, no mapping yet.
         let att = unsafe { Attachment::new(s, raw) }?;
         let force_was = s.forced();
@@ -284,12 +293,7 @@ impl<'a> Rig<'a> {
     }
 
     pub(crate) fn bounced(&self) -> u64 {
-        self.s
-            .stats
-            .bounced
-            .iter()
-            .map(|c| c.load(Ordering::Relaxed))
-            .sum()
+        self.s.stats.bounced.iter().map(|c| c.load(Relaxed)).sum()
     }
 
     pub(crate) fn in_pool(&self, dma: u64) -> bool {
@@ -310,7 +314,7 @@ pub(crate) struct P2mEntry(u64);
 impl P2mEntry {
     pub(crate) fn set(pfn: u64, mfn: u64) -> Self {
         // SAFETY: the frame is the test's own page.
-        unsafe { crate::dma::glue::ffi::__set_phys_to_machine(pfn as usize, mfn as usize) };
+        unsafe { crate::ffi::__set_phys_to_machine(pfn as usize, mfn as usize) };
         Self(pfn)
     }
 }
@@ -318,7 +322,7 @@ impl P2mEntry {
 impl Drop for P2mEntry {
     fn drop(&mut self) {
         // SAFETY: as in `set`; ~0 erases.
-        unsafe { crate::dma::glue::ffi::__set_phys_to_machine(self.0 as usize, !0) };
+        unsafe { crate::ffi::__set_phys_to_machine(self.0 as usize, !0) };
     }
 }
 
@@ -350,5 +354,5 @@ pub(crate) fn skip(reason: &core::ffi::CStr) {
 /// The module's reference count.
 pub(crate) fn module_refs() -> i32 {
     // SAFETY: a read of our module's reference count.
-    unsafe { ffi::xrs_module_refcount() }
+    unsafe { ffi::xrs_module_refcount(xen_swiotlb::this_module()) }
 }

@@ -26,7 +26,7 @@ use kernel::prelude::*;
 
 /// Which ops the kernel gave the device.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum KernelOps {
+pub(crate) enum KernelOps {
     /// No ops: dma-direct, with the kernel's swiotlb (booted bare).
     Direct,
     /// The C `xen_swiotlb_dma_ops` (booted as Dom0 under Xen).
@@ -35,7 +35,7 @@ pub enum KernelOps {
 
 /// A deliberate difference: at step `step` of script `script`, with the kernel's ops
 /// `kernel`, the observations differ as Documentation/swiotlb.md explains under `id`.
-pub struct Known {
+pub(crate) struct Known {
     /// The name of the difference in Documentation/swiotlb.md.
     pub id: &'static str,
     /// The script.
@@ -47,7 +47,7 @@ pub struct Known {
 }
 
 /// The deliberate differences the suite accepts.
-pub const KNOWN: &[Known] = &[
+pub(crate) const KNOWN: &[Known] = &[
     Known {
         id: "diff-mmio-translated",
         script: "mmio",
@@ -564,7 +564,7 @@ mod tests {
                                 if page.is_null() {
                                     core::ptr::null_mut()
                                 } else {
-                                    ffi::xrs_page_address(page)
+                                    ffi::page_address(page)
                                 }
                             }
                             Via::Noncoherent => {
@@ -804,13 +804,13 @@ mod tests {
             return Err(EINVAL);
         }
         // SAFETY: the device is live.
-        let kernel_ops = if unsafe { ffi::xrs_get_dma_ops(kdev.raw()) }.is_null() {
+        let kernel_ops = if unsafe { crate::testing::ops_of(kdev.raw()) }.is_null() {
             KernelOps::Direct
         } else {
             KernelOps::XenSwiotlb
         };
         // SAFETY: a reference for the attachment; a fresh device with no mapping.
-        let _att = unsafe { Attachment::new(s, ffi::xrs_get_device(rdev.raw())) }?;
+        let _att = unsafe { Attachment::new(s, crate::testing::device_ref(rdev.raw())) }?;
         let force_was = s.forced();
         s.set_force(false);
         let w = diff_windows(start, end);
@@ -1027,8 +1027,7 @@ mod tests {
         )?;
         // dma-direct refuses this one with a dev_WARN_ONCE (a splat the verdict would
         // count), so it only runs against the C xen-swiotlb, which bounces it anyway.
-        // SAFETY: a query.
-        if unsafe { ffi::xrs_xen_domain() } {
+        if xen::hypercall::xen_domain() {
             list.push(("require_coherent_bounce", bounce), GFP_KERNEL)?;
         }
         assert!(with_rig(&list)?);

@@ -12,20 +12,20 @@
 //! [`ROUNDS`] rounds of [`ITERS`] pairs. Lines: `XRS-BENCH: <case> <ops> <ns per
 //! map+unmap>` (`-` when the ops failed to map).
 
-use core::sync::atomic::Ordering;
-
 use kernel::bindings;
 use kernel::ffi::c_void;
 use kernel::prelude::*;
+use kernel::sync::atomic::Relaxed;
+use xen::pages::Pages;
 
 use crate::dma::glue::fixture::Rpi4Buses;
 use crate::ffi;
 use crate::ops::Swiotlb;
 
 /// Rounds per row; the median is reported.
-pub const ROUNDS: usize = 7;
+pub(crate) const ROUNDS: usize = 7;
 /// Map+unmap pairs per round.
-pub const ITERS: u32 = 2000;
+pub(crate) const ITERS: u32 = 2000;
 
 const WINDOW: (u64, u64) = (0x4000_0000, 0x4000_0000);
 
@@ -40,11 +40,11 @@ impl ForeignEntry {
     fn new() -> Result<Self> {
         let page = kernel::page::Page::alloc_page(GFP_KERNEL)?;
         // SAFETY: `page` is live.
-        let phys = unsafe { crate::dma::glue::ffi::xrs_page_to_phys(page.as_ptr()) };
+        let phys = unsafe { crate::ffi::page_to_phys(page.as_ptr()) };
         let pfn = crate::dma::addr::PhysAddr::new(phys).xen_pfn().as_u64();
         // SAFETY: the frame is our own page; its entry is ours to set. Frame 0x10 is
         // below QEMU's RAM: certainly not ours.
-        if !unsafe { crate::dma::glue::ffi::__set_phys_to_machine(pfn as usize, 0x10) } {
+        if !unsafe { crate::ffi::__set_phys_to_machine(pfn as usize, 0x10) } {
             return Err(ENOMEM);
         }
         Ok(Self { _page: page, pfn })
@@ -54,13 +54,13 @@ impl ForeignEntry {
 impl Drop for ForeignEntry {
     fn drop(&mut self) {
         // SAFETY: as in `new`; ~0 (INVALID_P2M_ENTRY) erases the entry.
-        unsafe { crate::dma::glue::ffi::__set_phys_to_machine(self.pfn as usize, !0) };
+        unsafe { crate::ffi::__set_phys_to_machine(self.pfn as usize, !0) };
     }
 }
 
 /// Runs every row; with `bounce`, every implementation must bounce (the Rust ops are
 /// forced here, the C ones by the boot's `swiotlb=force`).
-pub fn run(s: &Swiotlb, bounce: bool) -> Result {
+pub(crate) fn run(s: &Swiotlb, bounce: bool) -> Result {
     let buses = Rpi4Buses::apply()?;
     let dev = if bounce {
         buses.scb_genet()?
@@ -69,30 +69,14 @@ pub fn run(s: &Swiotlb, bounce: bool) -> Result {
     };
     let raw = dev.raw();
     // 16 pages in the window, one 64 KiB block.
-    let order = 4;
-    let mut held = KVec::new();
-    let (page, phys) = loop {
-        // SAFETY: plain page allocation.
-        let p = unsafe { ffi::xrs_alloc_pages(bindings::GFP_KERNEL, order) };
-        if p.is_null() || held.len() == 64 {
-            return Err(ENOMEM);
-        }
-        // SAFETY: `p` is live.
-        let phys = unsafe { crate::dma::glue::ffi::xrs_page_to_phys(p) };
-        if phys >= WINDOW.0 && phys + (16 << 12) <= WINDOW.0 + WINDOW.1 {
-            break (p, phys);
-        }
-        held.push(p, GFP_KERNEL)?;
-    };
-    for p in held {
-        // SAFETY: set-aside allocations of ours.
-        unsafe { ffi::xrs_free_pages(p, order) };
-    }
+    let pages = Pages::alloc_where(bindings::GFP_KERNEL, 4, 64, |p, bytes| {
+        p.as_u64() >= WINDOW.0 && p.as_u64() + bytes <= WINDOW.0 + WINDOW.1
+    })?;
+    let phys = pages.phys().as_u64();
 
     // SAFETY: `raw` is live.
-    let c_ops = unsafe { ffi::xrs_get_dma_ops(raw) };
-    // SAFETY: our static table.
-    let rust_ops = unsafe { ffi::xrs_swiotlb_ops() };
+    let c_ops = unsafe { crate::testing::ops_of(raw) };
+    let rust_ops = crate::testing::rust_ops();
     let mut impls: KVec<(&str, *const c_void)> = KVec::new();
     impls.push(("rust", rust_ops), GFP_KERNEL)?;
     if !c_ops.is_null() {
@@ -123,7 +107,7 @@ pub fn run(s: &Swiotlb, bounce: bool) -> Result {
         for (case, size, dir) in cases {
             for &(name, ops) in impls.iter() {
                 // SAFETY: `raw` is live and no mapping is outstanding on it.
-                unsafe { ffi::xrs_set_dma_ops(raw, ops) };
+                unsafe { crate::testing::set_ops(raw, ops) };
                 let mut ns = [0u64; ROUNDS];
                 let mut failed = false;
                 for r in ns.iter_mut() {
@@ -159,15 +143,9 @@ pub fn run(s: &Swiotlb, bounce: bool) -> Result {
     }
     s.set_force(force_was);
     // SAFETY: `raw` is live; back to what the kernel gave it.
-    unsafe { ffi::xrs_set_dma_ops(raw, c_ops) };
-    // SAFETY: our allocation.
-    unsafe { ffi::xrs_free_pages(page, order) };
-    let bounced: u64 = s
-        .stats
-        .bounced
-        .iter()
-        .map(|c| c.load(Ordering::Relaxed))
-        .sum();
+    unsafe { crate::testing::set_ops(raw, c_ops) };
+    drop(pages);
+    let bounced: u64 = s.stats.bounced.iter().map(|c| c.load(Relaxed)).sum();
     pr_info!(
         "XRS-BENCH: done (rust bounced {} mappings in all)\n",
         bounced

@@ -9,8 +9,6 @@ use kernel::prelude::*;
 
 #[kunit_tests(xen_swiotlb_contract)]
 mod tests {
-    use core::sync::atomic::Ordering;
-
     use kernel::bindings;
     use kernel::bindings::dma_data_direction as Dir;
     use kernel::ffi::{
@@ -20,6 +18,7 @@ mod tests {
     use kernel::new_spinlock;
     use kernel::page::PAGE_SIZE;
     use kernel::prelude::*;
+    use kernel::sync::atomic::Relaxed;
 
     use crate::attach;
     use crate::dma::addr::{
@@ -37,6 +36,7 @@ mod tests {
         Rig,          //
         DIFF_MMIO,    //
     };
+    use xen::hypercall::grant_table;
 
     const SKIP_CPU_SYNC: c_ulong = bindings::DMA_ATTR_SKIP_CPU_SYNC as c_ulong;
     const NO_WARN: c_ulong = bindings::DMA_ATTR_NO_WARN as c_ulong;
@@ -100,7 +100,7 @@ mod tests {
         // 512 KiB out of reach: no bounce can hold it.
         let big = rig.unreachable_pages(7)?;
         let (refs, used) = (module_refs(), rig.s.pool_stats().used);
-        let copied = rig.s.stats.bounced_bytes.load(Ordering::Relaxed);
+        let copied = rig.s.stats.bounced_bytes.load(Relaxed);
         let phys = [a.phys, big.phys];
         let len = [PAGE_SIZE as u32, big.bytes() as u32];
         let mut dma = [0u64; 2];
@@ -118,7 +118,7 @@ mod tests {
         };
         assert!(h.is_null());
         // The first entry's bounce was filled at map time, and only then.
-        let copied = rig.s.stats.bounced_bytes.load(Ordering::Relaxed) - copied;
+        let copied = rig.s.stats.bounced_bytes.load(Relaxed) - copied;
         assert_eq!(copied, PAGE_SIZE as u64);
         assert_eq!(rig.s.pool_stats().used, used);
         assert_eq!(module_refs(), refs);
@@ -206,7 +206,7 @@ mod tests {
     fn coherent_alloc_with_every_attribute() -> Result {
         let buses = Rpi4Buses::apply()?;
         let rig = Rig::at_1g(&buses)?;
-        let live = rig.s.stats.coherent.load(Ordering::Relaxed);
+        let live = rig.s.stats.coherent.load(Relaxed);
         for a in [
             0,
             bindings::DMA_ATTR_WRITE_COMBINE,
@@ -233,7 +233,7 @@ mod tests {
             // SAFETY: frees what was allocated above.
             unsafe { ffi::xrs_test_free_attrs(rig.raw(), PAGE_SIZE, vaddr, dma, attrs) };
         }
-        assert_eq!(rig.s.stats.coherent.load(Ordering::Relaxed), live);
+        assert_eq!(rig.s.stats.coherent.load(Relaxed), live);
         Ok(())
     }
 
@@ -247,10 +247,10 @@ mod tests {
         let p = rig.unreachable_pages(0)?;
         let (refs, used) = (module_refs(), rig.s.pool_stats().used);
         // SAFETY: restored right after the one call below.
-        unsafe { ffi::xrs_test_module_going(true) };
+        unsafe { ffi::xrs_test_module_going(xen_swiotlb::this_module(), true) };
         let dma = rig.map(p.phys, 64, Dir::DMA_TO_DEVICE);
         // SAFETY: as above.
-        unsafe { ffi::xrs_test_module_going(false) };
+        unsafe { ffi::xrs_test_module_going(xen_swiotlb::this_module(), false) };
         if dma != ERROR {
             rig.unmap(dma, 64, Dir::DMA_TO_DEVICE);
         }
@@ -324,8 +324,7 @@ mod tests {
     #[test]
     fn xen_cache_flush_one_xen_page_an_entry() -> Result {
         let s = crate::ops::Swiotlb::get().ok_or(ENODEV)?;
-        // SAFETY: a query.
-        if !unsafe { ffi::xrs_xen_domain() } || !s.has_cache_flush() {
+        if !xen::hypercall::xen_domain() || !s.has_cache_flush() {
             skip(c"needs Xen's GNTTABOP_cache_flush");
             return Ok(());
         }
@@ -333,28 +332,29 @@ mod tests {
         let buses = placed_buses(&blk)?;
         let rig = Rig::placed(&buses, &blk)?;
         // The block is Dom0's own RAM, mapped 1:1, which Xen lets Dom0 flush.
-        // SAFETY: cache maintenance of our own pages.
-        let r = unsafe { ffi::xrs_xen_cache_flush(blk.phys, 0, 2 * 4096, ffi::GNTTAB_CACHE_CLEAN) };
-        assert_eq!(r, EINVAL.to_errno());
-        let failed = rig.s.stats.cache_flush_failed.load(Ordering::Relaxed);
+        let r = grant_table::cache_flush(&grant_table::CacheFlush {
+            dev_bus_addr: blk.phys,
+            offset: 0,
+            length: 2 * 4096,
+            op: grant_table::CACHE_CLEAN,
+        });
+        assert_eq!(r, Err(EINVAL));
+        let failed = rig.s.stats.cache_flush_failed.load(Relaxed);
         let range = MachineAddr::new(blk.phys + 0x100);
         assert_eq!(
             rig.s
-                .xen_cache_flush(range, 3 * 4096, ffi::GNTTAB_CACHE_CLEAN),
+                .xen_cache_flush(range, 3 * 4096, grant_table::CACHE_CLEAN),
             Ok(())
         );
         assert_eq!(
             rig.s.xen_cache_flush(
                 range,
                 3 * 4096,
-                ffi::GNTTAB_CACHE_INVAL | ffi::GNTTAB_CACHE_CLEAN
+                grant_table::CACHE_INVAL | grant_table::CACHE_CLEAN
             ),
             Ok(())
         );
-        assert_eq!(
-            rig.s.stats.cache_flush_failed.load(Ordering::Relaxed),
-            failed
-        );
+        assert_eq!(rig.s.stats.cache_flush_failed.load(Relaxed), failed);
         Ok(())
     }
 
@@ -366,8 +366,8 @@ mod tests {
         let rig = Rig::at_1g(&buses)?;
         // SAFETY: registration of the test driver, unregistered below.
         kernel::error::to_result(unsafe { ffi::xrs_test_driver_register() })?;
-        // SAFETY: our static table; a query.
-        let (ours, xen) = unsafe { (ffi::xrs_swiotlb_ops(), ffi::xrs_xen_domain()) };
+        let ours = crate::testing::rust_ops();
+        let xen = xen::hypercall::xen_domain();
         let mut results = KVec::new();
         for round in 1..=2u32 {
             // SAFETY: the device is live and has no driver.
@@ -399,7 +399,7 @@ mod tests {
     fn noncoherent_pages_round_trip() -> Result {
         let buses = Rpi4Buses::apply()?;
         let rig = Rig::at_1g(&buses)?;
-        let (live, refs) = (rig.s.stats.coherent.load(Ordering::Relaxed), module_refs());
+        let (live, refs) = (rig.s.stats.coherent.load(Relaxed), module_refs());
         let size = 2 * PAGE_SIZE;
         let dir = Dir::DMA_BIDIRECTIONAL;
         for pages in [true, false] {
@@ -412,7 +412,7 @@ mod tests {
                     if page.is_null() {
                         core::ptr::null_mut()
                     } else {
-                        ffi::xrs_page_address(page)
+                        ffi::page_address(page)
                     }
                 } else {
                     ffi::xrs_test_alloc_noncoherent(rig.raw(), size, &mut dma, dir)
@@ -422,7 +422,7 @@ mod tests {
             assert_eq!(module_refs(), refs + 1);
             // In place: the device's address names the buffer's own pages.
             // SAFETY: a linear-map address of the live buffer.
-            let phys = unsafe { crate::dma::glue::ffi::xrs_kernel_virt_to_phys(vaddr) };
+            let phys = unsafe { crate::ffi::xrs_kernel_virt_to_phys(vaddr) };
             assert_eq!(rig.engine().phys(dma, size), Some(phys));
             assert!(bytes(vaddr, size).iter().all(|&b| b == 0));
             assert!(rig.engine().fill(dma, size, 46)?);
@@ -442,7 +442,7 @@ mod tests {
                 }
             };
         }
-        assert_eq!(rig.s.stats.coherent.load(Ordering::Relaxed), live);
+        assert_eq!(rig.s.stats.coherent.load(Relaxed), live);
         assert_eq!(module_refs(), refs);
         Ok(())
     }
@@ -459,14 +459,11 @@ mod tests {
         let dma = rig.map(p.phys, 3000, Dir::DMA_FROM_DEVICE);
         assert!(rig.in_pool(dma));
         assert!(rig.engine().fill(dma, 3000, 49)?);
-        let clamped = rig.s.stats.sync_clamped.load(Ordering::Relaxed);
+        let clamped = rig.s.stats.sync_clamped.load(Relaxed);
         // SAFETY: the ops of a live mapping, past whose end the sync runs (the DMA API's
         // debug checks would report the caller first).
         unsafe { ffi::xrs_test_ops_sync(rig.raw(), dma + 2000, 2000, Dir::DMA_FROM_DEVICE, true) };
-        assert_eq!(
-            rig.s.stats.sync_clamped.load(Ordering::Relaxed),
-            clamped + 1
-        );
+        assert_eq!(rig.s.stats.sync_clamped.load(Relaxed), clamped + 1);
         // The 1000 bytes of the mapping came back; nothing before or past was touched.
         assert!(p.holds_range(2000, 1000, 49));
         assert!(p.holds_range(0, 2000, 48));
@@ -486,7 +483,7 @@ mod tests {
         for coherent in [false, true] {
             // SAFETY: the test's own device, with no mapping live.
             unsafe { ffi::xrs_test_set_coherent(rig.raw(), coherent) };
-            let live = rig.s.stats.coherent.load(Ordering::Relaxed);
+            let live = rig.s.stats.coherent.load(Relaxed);
             let mut dma = 0u64;
             // SAFETY: the device is live; `dma` is an out-parameter.
             let vaddr = unsafe {
@@ -496,12 +493,12 @@ mod tests {
             let tagged = ((vaddr as usize & !(0xff << 56)) | (0xf4 << 56)) as *mut c_void;
             // SAFETY: the buffer allocated above, under another tag; never dereferenced.
             unsafe { ffi::xrs_test_ops_free(rig.raw(), 2 * PAGE_SIZE, tagged, dma) };
-            assert_eq!(rig.s.stats.coherent.load(Ordering::Relaxed), live);
+            assert_eq!(rig.s.stats.coherent.load(Relaxed), live);
             if !coherent {
                 // The uncached alias is gone.
                 let mut pfn = 0;
                 // SAFETY: a page-table walk of an address in vmalloc space.
-                let mapped = unsafe { crate::dma::glue::ffi::xrs_vmalloc_to_pfn(vaddr, &mut pfn) };
+                let mapped = unsafe { crate::ffi::xrs_kernel_vmalloc_to_pfn(vaddr, &mut pfn) };
                 assert!(!mapped);
             }
         }

@@ -23,12 +23,6 @@
 //! that the test's count of free pages is not off by what is waiting there.
 
 use core::fmt;
-use core::sync::atomic::{
-    AtomicBool,  //
-    AtomicU64,   //
-    AtomicUsize, //
-    Ordering,    //
-};
 
 use kernel::bindings;
 use kernel::bindings::dma_data_direction as Dir;
@@ -38,6 +32,12 @@ use kernel::debugfs::{
 };
 use kernel::impl_has_hr_timer;
 use kernel::prelude::*;
+use kernel::sync::atomic::{
+    Acquire, //
+    Atomic,  //
+    Relaxed, //
+    Release, //
+};
 use kernel::sync::Arc;
 use kernel::time::hrtimer::{
     HrTimer,                //
@@ -55,15 +55,13 @@ use kernel::time::{
 use kernel::uaccess::UserSliceReader;
 use kernel::workqueue::Queue;
 
-#[path = "../dma/dma.rs"]
-pub mod dma;
-
-use dma::glue::fixture::{
+use xen::dma::glue::fixture::{
     Rpi4Buses,   //
     TestDevice,  //
     DIFF_OFFSET, //
     DIFF_RAM,    //
 };
+use xen::pages::Pages;
 
 module! {
     type: Stress,
@@ -126,50 +124,44 @@ const IRQ_BYTES: usize = 256;
 const IRQ_PERIOD_US: i64 = 200;
 const ERROR: u64 = u64::MAX;
 
-/// `1 << order` pages the module owns, with their physical address.
+/// `1 << order` pages the module owns (the core's [`Pages`]), with their physical
+/// address.
 struct Block {
-    page: *mut bindings::page,
-    order: u32,
+    pages: Pages,
     phys: u64,
 }
 
 impl Block {
     /// A block whose physical range satisfies `ok`.
     fn alloc(order: u32, ok: impl Fn(u64, u64) -> bool) -> Result<Self> {
-        let bytes = (kernel::page::PAGE_SIZE as u64) << order;
-        let mut held = KVec::new();
-        for _ in 0..64 {
-            // SAFETY: plain page allocation.
-            let page = unsafe { bindings::alloc_pages(bindings::GFP_KERNEL, order) };
-            if page.is_null() {
-                break;
-            }
-            // SAFETY: `page` is live.
-            let phys = unsafe { dma::glue::ffi::xrs_page_to_phys(page) };
-            let b = Self { page, order, phys };
-            if ok(phys, bytes) {
-                return Ok(b);
-            }
-            held.push(b, GFP_KERNEL)?;
-        }
-        Err(ENOMEM)
+        let pages = Pages::alloc_where(bindings::GFP_KERNEL, order, 64, |p, n| ok(p.as_u64(), n))?;
+        let phys = pages.phys().as_u64();
+        Ok(Self { pages, phys })
     }
 
     fn bytes(&self) -> u64 {
-        (kernel::page::PAGE_SIZE as u64) << self.order
+        self.pages.bytes()
     }
 
     /// The linear-map address of byte `off`.
     fn at(&self, off: usize) -> *mut u8 {
-        // SAFETY: our pages are in the linear map; callers stay inside the block.
-        unsafe { dma::glue::ffi::xrs_kernel_phys_to_virt(self.phys + off as u64).cast() }
+        self.pages.address().cast::<u8>().wrapping_add(off)
     }
 }
 
-impl Drop for Block {
-    fn drop(&mut self) {
-        // SAFETY: our allocation, no longer mapped for DMA (every run has ended).
-        unsafe { bindings::__free_pages(self.page, self.order) };
+impl Counters {
+    const fn new() -> Self {
+        Self {
+            runs: Atomic::new(0),
+            maps: Atomic::new(0),
+            map_failures: Atomic::new(0),
+            irq_maps: Atomic::new(0),
+            irq_map_failures: Atomic::new(0),
+            allocs: Atomic::new(0),
+            alloc_failures: Atomic::new(0),
+            data_errors: Atomic::new(0),
+            errors_by_kind: [const { Atomic::new(0) }; 5],
+        }
     }
 }
 
@@ -178,19 +170,18 @@ fn pattern(i: usize, seed: u8) -> u8 {
 }
 
 /// Counters of the load, shown in `stats`.
-#[derive(Default)]
 struct Counters {
-    runs: AtomicU64,
-    maps: AtomicU64,
-    map_failures: AtomicU64,
-    irq_maps: AtomicU64,
-    irq_map_failures: AtomicU64,
-    allocs: AtomicU64,
-    alloc_failures: AtomicU64,
-    data_errors: AtomicU64,
+    runs: Atomic<u64>,
+    maps: Atomic<u64>,
+    map_failures: Atomic<u64>,
+    irq_maps: Atomic<u64>,
+    irq_map_failures: Atomic<u64>,
+    allocs: Atomic<u64>,
+    alloc_failures: Atomic<u64>,
+    data_errors: Atomic<u64>,
     /// Data errors by kind: to the device in place, bounced, from the device, coherent,
     /// interrupt context.
-    errors_by_kind: [AtomicU64; 5],
+    errors_by_kind: [Atomic<u64>; 5],
 }
 
 /// What the workers, the timer and the debugfs files share.
@@ -203,8 +194,8 @@ struct Shared {
     /// Pages of the hole, which the device cannot reach: two per worker, one for the
     /// timer.
     hole: Block,
-    stop: AtomicBool,
-    running: AtomicUsize,
+    stop: Atomic<bool>,
+    running: Atomic<usize>,
     c: Counters,
 }
 
@@ -228,7 +219,7 @@ impl Shared {
             return false;
         };
         // SAFETY: RAM behind a window that a live mapping gave the device.
-        let src = unsafe { dma::glue::ffi::xrs_kernel_phys_to_virt(p).cast::<u8>() };
+        let src = unsafe { xen::ffi::phys_to_virt(p).cast::<u8>() };
         // SAFETY: as above, `len` bytes.
         (0..len).all(|i| unsafe { src.add(i).read() } == pattern(i, seed))
     }
@@ -239,7 +230,7 @@ impl Shared {
             return false;
         };
         // SAFETY: as in `device_sees`; the mapping lets the device write.
-        let dst = unsafe { dma::glue::ffi::xrs_kernel_phys_to_virt(p).cast::<u8>() };
+        let dst = unsafe { xen::ffi::phys_to_virt(p).cast::<u8>() };
         for i in 0..len {
             // SAFETY: as above.
             unsafe { dst.add(i).write(pattern(i, seed)) };
@@ -273,15 +264,15 @@ impl Shared {
         Some(ok)
     }
 
-    fn count(&self, r: Option<bool>, ok: &AtomicU64, failed: &AtomicU64, kind: usize) {
+    fn count(&self, r: Option<bool>, ok: &Atomic<u64>, failed: &Atomic<u64>, kind: usize) {
         match r {
-            None => failed.fetch_add(1, Ordering::Relaxed),
+            None => failed.fetch_add(1, Relaxed),
             Some(good) => {
                 if !good {
-                    self.c.data_errors.fetch_add(1, Ordering::Relaxed);
-                    self.c.errors_by_kind[kind].fetch_add(1, Ordering::Relaxed);
+                    self.c.data_errors.fetch_add(1, Relaxed);
+                    self.c.errors_by_kind[kind].fetch_add(1, Relaxed);
                 }
-                ok.fetch_add(1, Ordering::Relaxed)
+                ok.fetch_add(1, Relaxed)
             }
         };
     }
@@ -291,7 +282,7 @@ impl Shared {
         let page = kernel::page::PAGE_SIZE;
         let (reach, hole_to, hole_from) = (w * page, 2 * w * page, (2 * w + 1) * page);
         let mut round = 0u32;
-        while !self.stop.load(Ordering::Relaxed) {
+        while !self.stop.load(Relaxed) {
             round = round.wrapping_add(1);
             let seed = (round as u8).wrapping_add(w as u8 * 64);
             // In place, then bounced (the hole is out of the device's reach).
@@ -336,14 +327,14 @@ impl Shared {
                 self.count(r, &self.c.allocs, &self.c.alloc_failures, 3);
             }
         }
-        self.running.fetch_sub(1, Ordering::Release);
+        self.running.fetch_sub(1, Release);
     }
 
     /// The timer's share: one mapping in place and one bounced, in hard interrupt
     /// context.
     fn irq(&self) {
         let page = kernel::page::PAGE_SIZE;
-        let n = self.c.irq_maps.load(Ordering::Relaxed) as u8;
+        let n = self.c.irq_maps.load(Relaxed) as u8;
         let reach = WORKERS * page;
         let hole = 2 * WORKERS * page;
         let r = self.to_device(
@@ -376,7 +367,7 @@ impl HrTimerCallback for IrqLoad {
 
     fn run(this: Pin<&Self>, mut ctx: HrTimerCallbackContext<'_, Self>) -> HrTimerRestart {
         this.shared.irq();
-        if this.shared.stop.load(Ordering::Relaxed) {
+        if this.shared.stop.load(Relaxed) {
             return HrTimerRestart::NoRestart;
         }
         ctx.forward_now(Delta::from_micros(IRQ_PERIOD_US));
@@ -406,14 +397,14 @@ impl Runner {
     /// have stopped.
     fn run(&self, ms: u32) -> Result {
         let s = &self.shared;
-        s.stop.store(false, Ordering::Relaxed);
-        s.running.store(WORKERS, Ordering::Relaxed);
+        s.stop.store(false, Relaxed);
+        s.running.store(WORKERS, Relaxed);
         // SAFETY: our workqueue, alive until module exit, after every run.
         let q = unsafe { Queue::from_raw(self.wq) };
         for w in 0..WORKERS {
             let shared = s.clone();
             if q.try_spawn(GFP_KERNEL, move || shared.work(w)).is_err() {
-                s.running.fetch_sub(1, Ordering::Relaxed);
+                s.running.fetch_sub(1, Relaxed);
             }
         }
         pin_init::stack_pin_init!(let t = pin_init!(IrqLoad {
@@ -423,12 +414,12 @@ impl Runner {
         t.as_ref()
             .start_scoped(Delta::from_micros(IRQ_PERIOD_US), || {
                 fsleep(Delta::from_millis(i64::from(ms)));
-                s.stop.store(true, Ordering::Relaxed);
-                while s.running.load(Ordering::Acquire) != 0 {
+                s.stop.store(true, Relaxed);
+                while s.running.load(Acquire) != 0 {
                     fsleep(Delta::from_millis(1));
                 }
             });
-        s.c.runs.fetch_add(1, Ordering::Relaxed);
+        s.c.runs.fetch_add(1, Relaxed);
         Ok(())
     }
 }
@@ -459,7 +450,7 @@ struct StatsView(Arc<Shared>);
 impl fmt::Debug for StatsView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.0.c;
-        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let g = |a: &Atomic<u64>| a.load(Relaxed);
         writeln!(f, "runs: {}", g(&c.runs))?;
         writeln!(f, "maps: {}", g(&c.maps))?;
         writeln!(f, "map_failures: {}", g(&c.map_failures))?;
@@ -574,9 +565,9 @@ impl kernel::Module for Stress {
                 ],
                 reach,
                 hole,
-                stop: AtomicBool::new(false),
-                running: AtomicUsize::new(0),
-                c: Counters::default(),
+                stop: Atomic::new(false),
+                running: Atomic::new(0),
+                c: Counters::new(),
             },
             GFP_KERNEL,
         )?;
