@@ -39,8 +39,9 @@ for m in /lib/modules/xrs/*.ko; do
 	echo "XRS: insmod $name.ko$args"
 	insmod "$m" $args || echo "XRS: insmod $name.ko failed"
 	# Where its code landed, for make bench-trace's symbols.
-	[ -r "/sys/module/$name/sections/.text" ] &&
+	if [ "$mode" = test ] && [ -r "/sys/module/$name/sections/.text" ]; then
 		echo "XRS: module $name .text $(cat "/sys/module/$name/sections/.text")"
+	fi
 done
 echo "XRS: modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 
