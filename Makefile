@@ -42,7 +42,7 @@ clean:
 	@find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name '*.dtbo' -o -name 'modules.order' \
 		-o -name 'Module.symvers' -o -name '*.rmeta' -o -name '.*.d' \
-		-o -name exports_generated.h -o -name dma_map_ops_generated.rs \) -delete
+		-o -name exports_generated.h -o -name bindings_generated.rs \) -delete
 
 lint:
 	@tests/lint.sh

@@ -4,9 +4,7 @@
 //! points.
 //!
 //! The kernel's generated bindings leave `struct dma_map_ops` opaque (they do not include
-//! `dma-map-ops.h`); the module's build runs bindgen on that header for this one type
-//! (`Kbuild`, `dma_map_ops_generated.rs`), everything it refers to coming from the
-//! kernel's bindings.
+//! `dma-map-ops.h`); the core's own bindings have it ([`xen::bindings`]).
 //!
 //! Every live mapping or coherent allocation holds a reference on the module, taken
 //! before the mapping is made, so that rmmod is refused while a device could still hand
@@ -43,18 +41,7 @@ use crate::ops::{
     Target,   //
 };
 
-#[allow(
-    dead_code,
-    missing_docs,
-    non_camel_case_types,
-    clippy::all,
-    reason = "bindgen output"
-)]
-mod generated {
-    include!("dma_map_ops_generated.rs");
-}
-
-pub use generated::dma_map_ops;
+pub use ::xen::bindings::dma_map_ops;
 
 /// The operations table the module installs on the devices it attaches to.
 pub static DMA_OPS: dma_map_ops = dma_map_ops {

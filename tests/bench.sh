@@ -9,6 +9,11 @@
 # executed, two boots: in place, and bounced (swiotlb=force for the C paths,
 # force_bounce for the Rust ones). Prints a table of median ns per map+unmap and the
 # Rust/C ratio. Figures are TCG instruction counts, comparable only with each other.
+#
+# Then privcmd, in a third boot of the same kernel with Xen's toolstack and a DomU:
+# MMAPBATCH_V2 of 1, 64 and 1024 frames of the running DomU (mmap, map, munmap) and a
+# trivial HYPERCALL (xen_version), per second, on the Rust privcmd and then, in the same
+# boot, on the kernel's C xen-privcmd (tests/xl-test.sh bench).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,6 +40,19 @@ for kind in direct bounce; do
 		die "the $kind benchmark did not finish (see out/bench-$kind.log)"
 done
 
+cxenfs=$(c_xenfs_build "$KDIR" "$out/bench-c")
+echo "xen_privcmd_rs" >"$out/bench-xl-args"
+XRS_C_MODULES="$KDIR/drivers/xen/xen-gntdev.ko $KDIR/drivers/xen/xen-privcmd.ko $cxenfs" \
+	XRS_DOMU_KERNEL="$KDIR/arch/arm64/boot/Image" XRS_MODULE_ARGS="$out/bench-xl-args" \
+	"$here/initramfs.sh" full "$out/bench-xl.cpio.gz" \
+	"$src/xen_core.ko" "$src/xen_privcmd_rs.ko" "$src/xen_xenfs_rs.ko"
+step "privcmd benchmark boot, Dom0 under Xen with a DomU, -icount (log: out/bench-privcmd.log)"
+XRS_SMP=1 XRS_QEMU_EXTRA="-icount shift=0,sleep=off" XRS_KERNEL_EXTRA="kunit.enable=0" \
+	"$here/boot.sh" xen "$KDIR/arch/arm64/boot/Image" "$out/bench-xl.cpio.gz" xlbench \
+	"$out/bench-privcmd.log"
+grep -q "XRS-PRIVCMD-BENCH: c hypercall" "$out/bench-privcmd.log" ||
+	die "the privcmd benchmark did not finish (see out/bench-privcmd.log)"
+
 python3 - "$out/bench-direct.log" "$out/bench-bounce.log" <<'PY'
 import re, sys
 rows = {}
@@ -48,4 +66,18 @@ for case, r in rows.items():
     rust, c, d = r.get("rust", "-"), r.get("c-xen-swiotlb", "-"), r.get("dma-direct", "-")
     ratio = f"{int(rust) / int(c):.2f}" if rust.isdigit() and c.isdigit() and int(c) else "-"
     print(f"{case:40} {rust:>8} {c:>14} {d:>11} {ratio:>7}")
+PY
+python3 - "$out/bench-privcmd.log" <<'PY'
+import re, sys
+rows = {}
+for l in open(sys.argv[1], errors="replace"):
+    m = re.search(r"XRS-PRIVCMD-BENCH: (rust|c) (\S+) (\d+)$", l.strip())
+    if m:
+        rows.setdefault(m.group(2), {})[m.group(1)] = int(m.group(3))
+print()
+print(f"{'privcmd, operations per second (2 s each)':40} {'rust':>8} {'C privcmd':>14} {'rust/C':>7}")
+for case, r in rows.items():
+    rust, c = r.get("rust"), r.get("c")
+    ratio = f"{rust / c:.2f}" if rust and c else "-"
+    print(f"{case:40} {rust or '-':>8} {c or '-':>14} {ratio:>7}")
 PY

@@ -6,6 +6,9 @@
 #   test   power off
 #   blk    run the virtio-blk test (tests/blk-test.sh), power off
 #   stress unload xen_swiotlb_rs under DMA load (tests/stress-test.sh), power off
+#   xl     Xen's toolstack on the Rust devices, then the privcmd parity cases on the
+#          Rust and the C drivers (tests/xl-test.sh), power off
+#   xlbench the privcmd benchmark on the Rust and the C drivers, power off
 #   report print a status report, power off
 #   run    print the report, give a shell on the console
 
@@ -37,6 +40,16 @@ for m in /lib/modules/xrs/*.ko; do
 	[ "$name" = xen_swiotlb_stress ] && continue
 	args=$(awk -v m="$name" '$1 == m { $1 = ""; print }' /etc/xrs-module-args 2>/dev/null)
 	echo "XRS: insmod $name.ko$args"
+	# privcmd serves a Dom0 and xenfs a Xen domain: outside Xen both must refuse to load.
+	case "$name" in xen_privcmd_rs | xen_xenfs_rs) xen_only=1 ;; *) xen_only=0 ;; esac
+	if [ $xen_only = 1 ] && [ ! -e /sys/hypervisor/type ]; then
+		if err=$(insmod "$m" $args 2>&1); then
+			echo "XRS: insmod $name.ko failed: it loaded outside Xen"
+		else
+			echo "XRS: $name.ko refused to load outside Xen, as it should: $err"
+		fi
+		continue
+	fi
 	insmod "$m" $args || echo "XRS: insmod $name.ko failed"
 	# Where its code landed, for make bench-trace's symbols.
 	if [ "$mode" = test ] && [ -r "/sys/module/$name/sections/.text" ]; then
@@ -48,6 +61,8 @@ echo "XRS: modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 case "$mode" in
 blk) sh /usr/lib/xrs/blk-test.sh ;;
 stress) sh /usr/lib/xrs/stress-test.sh ;;
+xl) sh /usr/lib/xrs/xl-test.sh ;;
+xlbench) sh /usr/lib/xrs/xl-test.sh bench ;;
 esac
 
 if [ "$mode" = report ] || [ "$mode" = run ]; then
@@ -55,7 +70,12 @@ if [ "$mode" = report ] || [ "$mode" = run ]; then
 	echo "XRS: memory: $(grep MemTotal /proc/meminfo | tr -s ' ')"
 	echo "XRS: /dev/xen: $(ls /dev/xen 2>/dev/null | tr '\n' ' ')"
 	if [ -x /usr/lib/xen-4.20/bin/xl ]; then
-		echo "XRS: xl info: $(timeout 10 xl info 2>&1 | head -3 | tr '\n' ' ')"
+		# Xen's own toolstack, on the Rust privcmd, hypercall device and xenfs.
+		sh /usr/lib/xrs/dom0-up.sh | sed 's/^XRS-DOM0: /XRS: /'
+		echo "XRS: xl info:"
+		timeout 30 xl info 2>&1 | head -12 | sed 's/^/XRS:   /'
+		echo "XRS: xl list:"
+		timeout 30 xl list 2>&1 | sed 's/^/XRS:   /'
 	fi
 fi
 echo "XRS: done"

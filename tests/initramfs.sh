@@ -27,12 +27,41 @@ mkdir -p "$stage/usr/lib/xrs"
 install -m 0755 "$here/blk-test.sh" "$stage/usr/lib/xrs/blk-test.sh"
 install -m 0755 "$here/stress-test.sh" "$stage/usr/lib/xrs/stress-test.sh"
 install -m 0755 "$here/bind-test.sh" "$stage/usr/lib/xrs/bind-test.sh"
-# The kernel's DMA map benchmark, from user space (a static arm64 program).
-bench_src="$(dirname "$here")/tests/tools/map-bench"
-(cd "$bench_src" && cargo build --quiet --release --locked --target aarch64-unknown-linux-musl) >&2 ||
-	die "building tests/tools/map-bench failed"
-install -m 0755 "$bench_src/target/aarch64-unknown-linux-musl/release/map-bench" \
-	"$stage/usr/lib/xrs/map-bench"
+install -m 0755 "$here/dom0-up.sh" "$stage/usr/lib/xrs/dom0-up.sh"
+install -m 0755 "$here/xl-test.sh" "$stage/usr/lib/xrs/xl-test.sh"
+# A DomU for xl create (XRS_DOMU_KERNEL: its kernel): busybox and tests/domu-init.sh.
+if [ -n "${XRS_DOMU_KERNEL:-}" ]; then
+	domu=$(mktemp -d)
+	mkdir -p "$domu"/{proc,sys,dev,usr/bin} "$stage/usr/lib/xrs/domu"
+	ln -s usr/bin "$domu/bin"
+	cp "$root/usr/bin/busybox" "$domu/usr/bin/busybox"
+	for c in sh mount echo cat grep tr uname sleep; do ln -s busybox "$domu/usr/bin/$c"; done
+	install -m 0755 "$here/domu-init.sh" "$domu/init"
+	(cd "$domu" && find . | cpio -o -H newc --quiet | gzip -1) >"$stage/usr/lib/xrs/domu/initrd.cpio.gz"
+	rm -rf "$domu"
+	cp "$XRS_DOMU_KERNEL" "$stage/usr/lib/xrs/domu/Image"
+	cat >"$stage/usr/lib/xrs/domu/domu.cfg" <<-CFG
+		name = "xrs-domu"
+		kernel = "/usr/lib/xrs/domu/Image"
+		ramdisk = "/usr/lib/xrs/domu/initrd.cpio.gz"
+		extra = "console=hvc0 rdinit=/init"
+		memory = 192
+		vcpus = 1
+	CFG
+fi
+# C modules the tests load next to the Rust ones, from the kernel build: XRS_C_MODULES.
+mkdir -p "$stage/usr/lib/modules/c"
+for m in ${XRS_C_MODULES:-}; do
+	cp "$m" "$stage/usr/lib/modules/c/"
+done
+# Static arm64 programs of the project's own: the kernel's DMA map benchmark from user
+# space, and the privcmd parity cases and benchmark.
+for tool in map-bench privcmd-check; do
+	src="$(dirname "$here")/tests/tools/$tool"
+	(cd "$src" && cargo build --quiet --release --locked --target aarch64-unknown-linux-musl) >&2 ||
+		die "building tests/tools/$tool failed"
+	install -m 0755 "$src/target/aarch64-unknown-linux-musl/release/$tool" "$stage/usr/lib/xrs/$tool"
+done
 cp "$root/usr/bin/busybox" "$stage/usr/bin/busybox"
 for m in "$@"; do
 	cp "$m" "$stage/usr/lib/modules/xrs/"

@@ -43,3 +43,18 @@ bench_build() {
 	step "building the modules against the benchmark kernel"
 	"${KMAKE[@]}" -C "$KDIR" M="$BENCH_SRC" -j"$JOBS" modules >&2
 }
+
+# The kernel's own C xenfs, built as a module from the kernel source against $1 into
+# $2/xenfs.ko (the test kernels have XENFS=n): the C side of the xenfs parity cases.
+# Nothing of it is kept in the project; it depends on the C xen-privcmd.ko.
+c_xenfs_build() {
+	local kdir=$1 dir=$2/c-xenfs
+	rm -rf "$dir"
+	mkdir -p "$dir/xenfs"
+	cp "$KSRC"/drivers/xen/xenfs/{super.c,xenstored.c,xenfs.h} "$dir/xenfs/"
+	cp "$KSRC/drivers/xen/privcmd.h" "$dir/"
+	printf 'obj-m := xenfs.o\nxenfs-y := super.o xenstored.o\n' >"$dir/xenfs/Kbuild"
+	step "building the kernel's C xenfs as a module (for the parity cases)"
+	"${KMAKE[@]}" -C "$kdir" M="$dir/xenfs" -j"$JOBS" modules >&2
+	echo "$dir/xenfs/xenfs.ko"
+}

@@ -23,7 +23,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet || b
 
 step "CLIPPY=1 module build"
 KDIR=${KDIR:-$("$here/kernel.sh")}
-find xen dma swiotlb_xen -name '*.o' -delete
+find xen dma swiotlb_xen drivers -name '*.o' -delete
 log=$("${KMAKE[@]}" -C "$KDIR" M="$top" CLIPPY=1 modules 2>&1) || { echo "$log"; bad=1; }
 if echo "$log" | grep -qE '^(warning|error)'; then echo "$log"; bad=1; fi
 

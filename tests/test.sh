@@ -6,8 +6,9 @@
 # bare in QEMU and booted as Dom0 under Xen 4.20 in QEMU, a virtio-blk disk driven
 # through the Rust xen-swiotlb in that Dom0 (64 MiB written and read back, in place and
 # with forced bouncing), and xen_swiotlb_rs unloaded under DMA load in that Dom0 (100
-# rounds, then 200 load/unload cycles). Ends with one line "N passed, N failed, N
-# skipped".
+# rounds, then 200 load/unload cycles), and Xen 4.20's xl on the Rust privcmd,
+# hypercall device and xenfs in that Dom0, with the bad-input parity against the C
+# drivers (tests/xl-test.sh). Ends with one line "N passed, N failed, N skipped".
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -82,6 +83,18 @@ sed '$d' "$out/stress-xen.summary"
 grep -E '^XRS-STRESS: (rounds|load (maps|irq_maps|allocs|map_failures)|free-pages)' \
 	"$out/stress-xen.log" | sed 's/^XRS-STRESS: /  /' || true
 
+step "Xen's xl on the Rust privcmd, hypercall device and xenfs; parity with C (log: out/xl-xen.log)"
+cxenfs=$(c_xenfs_build "$KDIR" "$out")
+# C xenstored needs a gntdev: the kernel's C xen-gntdev until the Rust one exists. The C
+# xen-privcmd and xenfs are loaded only for the parity phase, after the xl rounds.
+XRS_C_MODULES="$KDIR/drivers/xen/xen-gntdev.ko $KDIR/drivers/xen/xen-privcmd.ko $cxenfs" \
+	XRS_DOMU_KERNEL="$image" "$here/initramfs.sh" full "$out/xl.cpio.gz" "${mods[@]}"
+"$here/boot.sh" xen "$image" "$out/xl.cpio.gz" xl "$out/xl-xen.log"
+python3 "$here/xl_verdict.py" "$out/xl-xen.log" "$top/Documentation/privcmd.md" \
+	>"$out/xl-xen.summary" || true
+grep -vE '^  xl-xen ok: parity ' "$out/xl-xen.summary" | sed '$d'
+grep -E '^XRS-XL: (memory|test-resource)' "$out/xl-xen.log" | sed 's/^XRS-XL: /  /' || true
+
 echo
 echo "Summary ($(($(date +%s) - t0)) s):"
 tally "$out/host.summary"
@@ -91,5 +104,6 @@ tally "$out/kunit-bare.summary"
 tally "$out/kunit-xen.summary"
 tally "$out/blk-xen.summary"
 tally "$out/stress-xen.summary"
+tally "$out/xl-xen.summary"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

@@ -76,15 +76,33 @@ extern "C" {
     /// on (arm64).
     #[link_name = "rust_helper_read_sanitised_ctr_el0"]
     pub fn read_sanitised_ctr_el0() -> u64;
+    /// `mmap_write_lock()`.
+    #[link_name = "rust_helper_mmap_write_lock"]
+    pub fn mmap_write_lock(mm: *mut bindings::mm_struct);
+    /// `mmap_write_unlock()`.
+    #[link_name = "rust_helper_mmap_write_unlock"]
+    pub fn mmap_write_unlock(mm: *mut bindings::mm_struct);
+    /// `access_ok()`: whether `[ptr, ptr + size)` lies in user space.
+    #[link_name = "rust_helper_access_ok"]
+    pub fn access_ok(ptr: *const c_void, size: c_ulong) -> bool;
+    /// `ptep_get()`.
+    #[link_name = "rust_helper_ptep_get"]
+    pub fn ptep_get(ptep: *mut bindings::pte_t) -> bindings::pte_t;
+    /// `pte_none()`.
+    #[link_name = "rust_helper_pte_none"]
+    pub fn pte_none(pte: bindings::pte_t) -> kernel::ffi::c_int;
 
     /// `vunmap()` (mm/vmalloc.c, exported).
     pub fn vunmap(addr: *const c_void);
-    /// `__pfn_to_mfn()`: the p2m tree lookup behind `pfn_to_bfn()` (arch/arm/xen/p2m.c,
-    /// exported); `INVALID_P2M_ENTRY` (~0) when the frame has no entry.
-    pub fn __pfn_to_mfn(pfn: c_ulong) -> c_ulong;
-    /// `__set_phys_to_machine()` (arch/arm/xen/p2m.c, exported).
-    pub fn __set_phys_to_machine(pfn: c_ulong, mfn: c_ulong) -> bool;
-    /// The root of Arm's p2m tree (arch/arm/xen/p2m.c, exported): empty while no page of
-    /// another domain is mapped.
-    pub static mut phys_to_mach: bindings::rb_root;
 }
+
+// Exports that the kernel's bindings do not declare, from the core's own bindings:
+// `__pfn_to_mfn()` (the p2m tree lookup behind `pfn_to_bfn()`; `INVALID_P2M_ENTRY`, ~0,
+// when the frame has no entry), `__set_phys_to_machine()`, and `phys_to_mach`, the root
+// of Arm's p2m tree, empty while no page of another domain is mapped
+// (arch/arm/xen/p2m.c).
+pub use crate::bindings::{
+    __pfn_to_mfn,          //
+    __set_phys_to_machine, //
+    phys_to_mach,          //
+};

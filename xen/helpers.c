@@ -9,6 +9,8 @@
 #include <linux/dma-direct.h>
 #include <linux/dma-map-ops.h>
 #include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/uaccess.h>
 #include <linux/scatterlist.h>
 #include <asm/cpufeature.h>
 #include <linux/vmalloc.h>
@@ -107,4 +109,29 @@ void rust_helper_sg_set_page(struct scatterlist *sg, struct page *page, unsigned
 u64 rust_helper_read_sanitised_ctr_el0(void)
 {
 	return read_sanitised_ftr_reg(SYS_CTR_EL0);
+}
+
+void rust_helper_mmap_write_lock(struct mm_struct *mm)
+{
+	mmap_write_lock(mm);
+}
+
+void rust_helper_mmap_write_unlock(struct mm_struct *mm)
+{
+	mmap_write_unlock(mm);
+}
+
+bool rust_helper_access_ok(const void __user *ptr, unsigned long size)
+{
+	return access_ok(ptr, size);
+}
+
+pte_t rust_helper_ptep_get(pte_t *ptep)
+{
+	return ptep_get(ptep);
+}
+
+int rust_helper_pte_none(pte_t pte)
+{
+	return pte_none(pte);
 }

@@ -8,6 +8,7 @@
 #include <asm/pgtable-types.h>
 
 struct device;
+struct mm_struct;
 struct page;
 struct scatterlist;
 
@@ -29,5 +30,10 @@ pgprot_t rust_helper_pgprot_writecombine(pgprot_t prot);
 void rust_helper_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len,
 			     unsigned int offset);
 u64 rust_helper_read_sanitised_ctr_el0(void);
+void rust_helper_mmap_write_lock(struct mm_struct *mm);
+void rust_helper_mmap_write_unlock(struct mm_struct *mm);
+bool rust_helper_access_ok(const void __user *ptr, unsigned long size);
+pte_t rust_helper_ptep_get(pte_t *ptep);
+int rust_helper_pte_none(pte_t pte);
 
 #endif

@@ -1,0 +1,111 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# In Dom0 (xrs.mode=xl): Xen 4.20's own, unmodified toolstack on the Rust privcmd,
+# hypercall device and xenfs. The daemons come up (tests/dom0-up.sh), `xl info` and
+# `xl list` answer, then three rounds of `xl create` of a small DomU, whose console
+# output is read from xenconsoled's log, and `xl destroy`. Around the rounds, the pages
+# Dom0 has ballooned out (the foreign mappings' backing) and its free memory, and Xen's
+# free memory, are printed for tests/xl_verdict.py. Lines: "XRS-XL: ...".
+#
+# Then the parity phase, on a fourth DomU: tests/tools/privcmd-check's bad inputs and
+# Xen's test-resource on the Rust drivers ("XRS-PRIVCMD-RUST: ..."), then the daemons
+# stopped, the Rust privcmd and xenfs unloaded, the kernel's C xen-privcmd and xenfs
+# loaded, and the same again ("XRS-PRIVCMD-C: ..."): tests/privcmd_verdict.py compares
+# both with Documentation/privcmd.md. The C privcmd is loaded only here, after the xl
+# rounds; each round prints the loaded modules to show it.
+#
+# usage: xl-test.sh [bench]   bench: no rounds; privcmd-check bench on both drivers
+set -u
+what=${1:-test}
+say() { echo "XRS-XL: $*"; }
+export PATH="/usr/lib/xen-4.20/bin:$PATH"
+
+# step NAME CMD...: runs CMD, says ok or bad with the tail of its output.
+step() {
+	name=$1
+	shift
+	if out=$("$@" 2>&1); then
+		say "ok: $name"
+	else
+		say "bad: $name: $(echo "$out" | tail -3 | tr '\n' ' ')"
+	fi
+	echo "$out" | sed 's/^/XRS-XL-OUT: /'
+}
+
+mem() {
+	b=/sys/devices/system/xen_memory/xen_memory0/info
+	echo "ballooned_kb=$(($(cat $b/low_kb) + $(cat $b/high_kb))) dom0_free_kb=$(awk '/MemFree/ {print $2}' /proc/meminfo) xen_free_mb=$(xl info | awk '/^free_memory/ {print $3}')"
+}
+
+# create: xl create of the DomU, waiting for its console; says ok/bad as "$1".
+create() {
+	rm -f "$log"
+	step "$1: xl create" xl create /usr/lib/xrs/domu/domu.cfg
+	n=0
+	while ! grep -q "XRS-DOMU: up" "$log" 2>/dev/null && [ $n -lt 300 ]; do
+		sleep 1
+		n=$((n + 1))
+	done
+	if grep -q "XRS-DOMU: up" "$log" 2>/dev/null; then
+		say "ok: $1: the DomU's console says: $(grep 'XRS-DOMU: up' "$log" | tail -1 | tr -d '\r')"
+	else
+		say "bad: $1: no console output from the DomU in 300 s"
+		tail -20 "$log" 2>/dev/null | sed 's/^/XRS-XL-OUT: /'
+	fi
+}
+
+# swap_to_c: daemons stopped, the Rust privcmd and xenfs out, the C ones in.
+swap_to_c() {
+	# xl create left a process watching the DomU: it holds privcmd open too.
+	for d in xl xenconsoled xenstored; do
+		kill $(pidof $d) 2>/dev/null
+	done
+	n=0
+	while pidof xl xenconsoled xenstored >/dev/null && [ $n -lt 30 ]; do sleep 1; n=$((n + 1)); done
+	umount /proc/xen || say "bad: umount /proc/xen"
+	out=$(rmmod xen_xenfs_rs xen_privcmd_rs 2>&1) || say "bad: rmmod xen_xenfs_rs xen_privcmd_rs: $out"
+	insmod /usr/lib/modules/c/xen-privcmd.ko || say "bad: insmod xen-privcmd.ko (C)"
+	insmod /usr/lib/modules/c/xenfs.ko || say "bad: insmod xenfs.ko (C)"
+	mkdir -p /tmp/xenfs-c
+	mount -t xenfs xenfs /tmp/xenfs-c || say "bad: mount the C xenfs"
+	say "C drivers: modules $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
+}
+
+log=/var/log/xen/console/guest-xrs-domu.log
+if sh /usr/lib/xrs/dom0-up.sh; then say "ok: daemons up"; else say "bad: daemons up"; fi
+if [ "$what" = bench ]; then
+	create "bench"
+	dom=$(xl domid xrs-domu)
+	/usr/lib/xrs/privcmd-check bench "$dom" 2 | sed 's/^XRS-PRIVCMD-BENCH: /XRS-PRIVCMD-BENCH: rust /'
+	swap_to_c
+	/usr/lib/xrs/privcmd-check bench "$dom" 2 | sed 's/^XRS-PRIVCMD-BENCH: /XRS-PRIVCMD-BENCH: c /'
+	say "done"
+	exit 0
+fi
+step "xl info" xl info
+step "xl list" xl list
+say "memory before: $(mem)"
+for i in 1 2 3; do
+	say "round $i: modules $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
+	create "round $i"
+	step "round $i: xl list shows the DomU" sh -c 'xl list | grep -q "^xrs-domu "'
+	step "round $i: xl destroy" xl destroy xrs-domu
+	step "round $i: the DomU is gone" sh -c '! xl list | grep -q "^xrs-domu "'
+	say "memory after round $i: $(mem)"
+done
+
+# The parity phase.
+create "parity"
+dom=$(xl domid xrs-domu)
+say "parity: DomU $dom"
+say "memory before privcmd-check (rust): $(mem)"
+/usr/lib/xrs/privcmd-check check "$dom" /proc/xen rust-only | sed 's/^XRS-PRIVCMD: /XRS-PRIVCMD-RUST: /'
+say "memory after privcmd-check (rust): $(mem)"
+out=$(timeout 120 test-resource 2>&1)
+say "test-resource (rust): exit $?: $(echo "$out" | tr '\n' '|')"
+swap_to_c
+/usr/lib/xrs/privcmd-check check "$dom" /tmp/xenfs-c | sed 's/^XRS-PRIVCMD: /XRS-PRIVCMD-C: /'
+out=$(timeout 120 test-resource 2>&1)
+say "test-resource (c): exit $?: $(echo "$out" | tr '\n' '|')"
+say "done"

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Judges the xl boot (tests/xl-test.sh in Dom0 under Xen, the toolstack on the Rust
+privcmd, hypercall device and xenfs, then the parity phase).
+
+usage: xl_verdict.py LOG PARITY_DOC
+Checks, each counted as one test:
+- every step tests/xl-test.sh and tests/dom0-up.sh report is "ok" (none is "bad"), and
+  the expected ones are all there: the daemons, xl info, xl list, three rounds of
+  create / console / list / destroy / gone, the parity DomU;
+- the C privcmd was not loaded during the rounds (their module lists), the Rust one was;
+- no page leaked: the pages Dom0 has ballooned out for foreign mappings are the same
+  after rounds 1, 2 and 3 (the first round fills the balloon's reusable pool), Xen's
+  free memory is the same before and after the rounds, and the ballooned pages are the
+  same before and after privcmd-check on the Rust driver (its mappings torn down by
+  munmap, partial munmap refused, fork and exit);
+- each row of the parity table in PARITY_DOC: the Rust driver answered what its "Rust"
+  column says, the C driver what its "C" column says ("not run" rows: the C driver was
+  not given the input), and no case ran that the table does not list;
+- Xen's test-resource gave the same result on both drivers;
+- the log has no kernel report but the C xen-gntdev's lockdep report, recognised by its
+  two lock classes (&priv->lock taken in gntdev_mmap under &mm->mmap_lock).
+Prints "xl-xen: N passed, N failed, 0 skipped".
+"""
+
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ktap import PREFIX_RE, SPLAT_RE  # noqa: E402
+
+ROUND_STEPS = ["xl create", "the DomU's console says", "xl list shows the DomU",
+               "xl destroy", "the DomU is gone"]
+ALLOWED_LOCKS = {"&priv->lock", "&mm->mmap_lock"}
+
+
+def parity_table(doc):
+    """{case: (c, rust)} from the rows "| `case` | input | `C` | `Rust` |"."""
+    rows = {}
+    with open(doc) as f:
+        for l in f:
+            cells = [c.strip() for c in l.strip().strip("|").split("|")]
+            m = re.fullmatch(r"`([a-z0-9-]+)`", cells[0]) if len(cells) >= 4 else None
+            if m:
+                unq = [c.strip("`") for c in cells[2:4]]
+                rows[m.group(1)] = (unq[0], unq[1])
+    return rows
+
+
+def allowed_reports(lines):
+    """Line ranges of the C gntdev's lockdep report (start to the end of its trace)."""
+    spans = []
+    for i, l in enumerate(lines):
+        if "WARNING: possible circular locking dependency detected" not in l:
+            continue
+        j = next((k for k in range(i, len(lines)) if "Call trace:" in lines[k]), None)
+        if j is None:
+            continue
+        text = "\n".join(lines[i:j])
+        locks = set(re.findall(r"\((&[\w>.-]+)\)\{", text))
+        if locks == ALLOWED_LOCKS and "gntdev_mmap" in text and "[xen_gntdev]" in text:
+            end = j + 1
+            while end < len(lines) and lines[end].startswith(" "):
+                end += 1
+            spans.append((i, end))
+    return spans
+
+
+def main() -> int:
+    log, doc = sys.argv[1], sys.argv[2]
+    with open(log, errors="replace") as f:
+        lines = [PREFIX_RE.sub("", l.rstrip("\r\n")) for l in f]
+
+    checks = []
+
+    def check(name, ok, detail=""):
+        checks.append((name, bool(ok), detail))
+
+    oks = [l.split("ok: ", 1)[1] for l in lines if re.match(r"XRS-(XL|DOM0): ok: ", l)]
+    bads = [l for l in lines if re.match(r"XRS-(XL|DOM0): bad: ", l)]
+    check("no step reported bad", not bads, bads[:5])
+    expected = ["daemons up", "xl info", "xl list"]
+    for r in (1, 2, 3):
+        expected += [f"round {r}: {s}" for s in ROUND_STEPS]
+    expected += ["parity: xl create", "parity: the DomU's console says"]
+    for e in expected:
+        check(f"xl step ok: {e}", any(o.startswith(e) for o in oks))
+    check("the test finished", any(l == "XRS-XL: done" for l in lines))
+
+    mods = [l for l in lines if re.match(r"XRS-XL: round \d: modules ", l)]
+    check("the rounds ran on the Rust privcmd and xenfs, the C privcmd not loaded",
+          len(mods) == 3 and all(re.search(r"\bxen_privcmd_rs\b", l)
+                                 and re.search(r"\bxen_xenfs_rs\b", l)
+                                 and not re.search(r"\bxen_privcmd\b", l) for l in mods), mods)
+
+    mem = {}
+    for l in lines:
+        m = re.match(r"XRS-XL: memory (.+): ballooned_kb=(\d+) dom0_free_kb=(\d+) "
+                     r"xen_free_mb=(\d+)", l)
+        if m:
+            mem[m.group(1)] = tuple(int(x) for x in m.groups()[1:])
+    after = [mem.get(f"after round {r}") for r in (1, 2, 3)]
+    check("no page leaked by the rounds: ballooned pages equal after rounds 1, 2, 3",
+          all(after) and after[0][0] == after[1][0] == after[2][0], after)
+    check("no page leaked by the rounds: Xen's free memory as before",
+          all(after) and mem.get("before") and mem["before"][2] == after[2][2],
+          (mem.get("before"), after[2]))
+    pb, pa = mem.get("before privcmd-check (rust)"), mem.get("after privcmd-check (rust)")
+    check("no page leaked by privcmd-check: ballooned pages as before",
+          pb and pa and pb[0] == pa[0], (pb, pa))
+
+    table = parity_table(doc)
+    got = {"rust": {}, "c": {}}
+    for l in lines:
+        m = re.match(r"XRS-PRIVCMD-(RUST|C): case (\S+) = (.*)$", l)
+        if m:
+            got[m.group(1).lower()][m.group(2)] = m.group(3)
+    check(f"the parity table lists at least 20 cases run on both drivers",
+          sum(1 for c, _ in table.values() if not c.startswith("not run")) >= 20, len(table))
+    for case, (c, rust) in table.items():
+        r_got, c_got = got["rust"].get(case), got["c"].get(case)
+        ok = r_got == rust and (c_got is None if c.startswith("not run") else c_got == c)
+        check(f"parity {case}: C {c}, Rust {rust}", ok, f"C got {c_got}, Rust got {r_got}")
+    extra = sorted((set(got["rust"]) | set(got["c"])) - set(table))
+    check("every case run is in the parity table", not extra, extra)
+
+    tr = {}
+    for l in lines:
+        m = re.match(r"XRS-XL: test-resource \((rust|c)\): (.*)$", l)
+        if m:
+            tr[m.group(1)] = re.sub(r"Created d\d+", "Created dN", m.group(2))
+    check("test-resource: the same result on the Rust and the C drivers",
+          "rust" in tr and tr.get("rust") == tr.get("c"), tr)
+
+    spans = allowed_reports(lines)
+    splats = [f"line {i + 1}: {l.strip()}" for i, l in enumerate(lines)
+              if SPLAT_RE.search(l) and not any(a <= i < b for a, b in spans)]
+    check("no kernel report but the C gntdev's lockdep report", not splats, splats[:3])
+
+    failed = [c for c in checks if not c[1]]
+    for name, ok, detail in checks:
+        print(f"  xl-xen {'ok' if ok else 'FAILED'}: {name}" + ("" if ok else f" ({detail})"))
+    if spans:
+        print(f"  xl-xen note: the C xen-gntdev's lockdep report was allowed ({len(spans)}x)")
+    print(f"xl-xen: {len(checks) - len(failed)} passed, {len(failed)} failed, 0 skipped")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
