@@ -10,7 +10,8 @@
 #   make setup    install packages and fetch sources only
 #   make check    host tests only (cargo test)
 #   make lint     rustfmt, clippy (host and CLIPPY=1), rustdoc, checkpatch
-#   make bench    map+unmap cost: Rust ops vs C xen-swiotlb vs dma-direct (own kernel)
+#   make bench    map+unmap cost: Rust ops vs C xen-swiotlb vs dma-direct (own kernel);
+#                 privcmd: foreign mappings and a hypercall per second, Rust vs C
 #   make bench-trace [ROW=4k]  instructions of one map+unmap pair, per function (gdb)
 #   make mutants  put each fixed bug back in a copy of the tree: the tests must catch it
 #   make clean    remove build products from the tree

@@ -38,8 +38,12 @@ bench_build() {
 	KDIR=$("$here/kernel.sh" "$here/config/bench.config")
 	BENCH_SRC="$1/out/bench-src"
 	mkdir -p "$BENCH_SRC"
+	# The sources only: build products of the test kernel's build (objects, crate
+	# metadata, generated files) would pass for up to date here.
 	rsync -a --delete --exclude=/out --exclude=/target --exclude='*.o' --exclude='*.ko' \
-		--exclude='.*.cmd' "$1/" "$BENCH_SRC/"
+		--exclude='.*.cmd' --exclude='*.rmeta' --exclude='*.mod' --exclude='*.mod.c' \
+		--exclude='.*.d' --exclude=modules.order --exclude=Module.symvers \
+		--exclude=exports_generated.h --exclude=bindings_generated.rs "$1/" "$BENCH_SRC/"
 	step "building the modules against the benchmark kernel"
 	"${KMAKE[@]}" -C "$KDIR" M="$BENCH_SRC" -j"$JOBS" modules >&2
 }

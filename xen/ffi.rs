@@ -76,6 +76,12 @@ extern "C" {
     /// on (arm64).
     #[link_name = "rust_helper_read_sanitised_ctr_el0"]
     pub fn read_sanitised_ctr_el0() -> u64;
+    /// `current->mm`: the calling task's address space (null in a kernel thread). The
+    /// kernel crate's `CurrentTask::mm()` reads the wrong field in this kernel: its
+    /// bindings lay out `struct task_struct` 48 bytes short of C's before `mm` (offset
+    /// 936 against 984, measured).
+    #[link_name = "rust_helper_current_mm"]
+    pub fn current_mm() -> *mut bindings::mm_struct;
     /// `mmap_write_lock()`.
     #[link_name = "rust_helper_mmap_write_lock"]
     pub fn mmap_write_lock(mm: *mut bindings::mm_struct);

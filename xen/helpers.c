@@ -111,6 +111,11 @@ u64 rust_helper_read_sanitised_ctr_el0(void)
 	return read_sanitised_ftr_reg(SYS_CTR_EL0);
 }
 
+struct mm_struct *rust_helper_current_mm(void)
+{
+	return current->mm;
+}
+
 void rust_helper_mmap_write_lock(struct mm_struct *mm)
 {
 	mmap_write_lock(mm);

@@ -30,6 +30,7 @@ pgprot_t rust_helper_pgprot_writecombine(pgprot_t prot);
 void rust_helper_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len,
 			     unsigned int offset);
 u64 rust_helper_read_sanitised_ctr_el0(void);
+struct mm_struct *rust_helper_current_mm(void);
 void rust_helper_mmap_write_lock(struct mm_struct *mm);
 void rust_helper_mmap_write_unlock(struct mm_struct *mm);
 bool rust_helper_access_ok(const void __user *ptr, unsigned long size);

@@ -100,7 +100,8 @@ pub mod privcmd {
     /// writes through the process's page tables with the calling task's rights; the caller
     /// runs in that task, with the privilege to make the call (the file of
     /// `/dev/xen/privcmd`, not restricted to a domain).
-    pub unsafe fn call(op: u64, args: [u64; 5]) -> i64 {
+    #[inline]
+    pub unsafe fn call(op: u64, args: &[u64; 5]) -> i64 {
         // SAFETY: per this function's requirements; on arm64 the hypercall needs no
         // preemption bracketing (include/xen/xen-ops.h).
         let r = unsafe {

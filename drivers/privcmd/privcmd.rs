@@ -142,6 +142,8 @@ unsafe extern "C" fn release(_inode: *mut bindings::inode, file: *mut bindings::
 unsafe extern "C" fn ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulong) -> c_long {
     // SAFETY: `open` put a `PrivcmdFile` there, alive until `release`.
     let f = unsafe { &*(*file).private_data.cast::<PrivcmdFile>() };
+    // The handlers but HYPERCALL's are `#[inline(never)]`: this stays a small
+    // dispatcher, without the stack frame of the paths it does not take.
     let r = match Cmd::from_number(cmd) {
         Some(Cmd::Hypercall) => privcmd_hypercall(f, arg),
         // PV only (C's check comes first, before the argument is read).
@@ -170,8 +172,8 @@ fn read<T: FromBytes>(arg: u64) -> Result<T> {
 /// `n` values of `T` read from user address `arg`, `CHUNK` at a time: the buffer grows
 /// only as far as the user memory it copies from, so an `n` larger than the caller's
 /// array fails with `EFAULT` (as C's page-by-page `gather_array()` does) rather than
-/// `ENOMEM` from one huge allocation.
-fn read_array<T: FromBytes>(arg: u64, n: usize) -> Result<KVVec<T>> {
+/// `ENOMEM` from one huge allocation. The vector has room for `extra` more values.
+fn read_array<T: FromBytes>(arg: u64, n: usize, extra: usize) -> Result<KVVec<T>> {
     let mut v = KVVec::<T>::new();
     let mut reader = UserSlice::new(
         UserPtr::from_addr(arg as usize),
@@ -180,7 +182,14 @@ fn read_array<T: FromBytes>(arg: u64, n: usize) -> Result<KVVec<T>> {
     .reader();
     while v.len() < n {
         let step = (n - v.len()).min(CHUNK);
-        v.reserve(step, GFP_KERNEL)?;
+        // The last chunk makes room for the extra values too: one allocation for a
+        // batch of up to `CHUNK` values.
+        let more = if v.len() + step == n {
+            step + extra
+        } else {
+            step
+        };
+        v.reserve(more, GFP_KERNEL)?;
         let spare = &mut v.spare_capacity_mut()[..step];
         let bytes = size_of_val(spare);
         // SAFETY: `spare` is `step` uninitialised `T`s, `bytes` bytes.
@@ -191,6 +200,7 @@ fn read_array<T: FromBytes>(arg: u64, n: usize) -> Result<KVVec<T>> {
         // SAFETY: the copy initialised `step` more elements, and any bytes are a `T`.
         unsafe { v.inc_len(step) };
     }
+    v.reserve(extra, GFP_KERNEL)?;
     Ok(v)
 }
 
@@ -223,16 +233,19 @@ fn access_ok(addr: u64, size: u64) -> bool {
     unsafe { xen::ffi::access_ok(addr as usize as *const c_void, size as c_ulong) }
 }
 
-/// `IOCTL_PRIVCMD_HYPERCALL`: Xen's result, as C returns it.
+/// `IOCTL_PRIVCMD_HYPERCALL`: Xen's result, as C returns it. Inlined into `ioctl`: the
+/// hot path of libxencall.
+#[inline]
 fn privcmd_hypercall(f: &PrivcmdFile, arg: c_ulong) -> Result<c_long> {
     f.restriction().allows_hypercall().map_err(err)?;
     let h: abi::Hypercall = read(arg as u64)?;
     // SAFETY: the caller holds an unrestricted privcmd file (checked above); the
     // arguments are its own, their pointers into its own memory.
-    Ok(unsafe { hypercall::privcmd::call(h.op, h.arg) } as c_long)
+    Ok(unsafe { hypercall::privcmd::call(h.op, &h.arg) } as c_long)
 }
 
 /// `IOCTL_PRIVCMD_RESTRICT`.
+#[inline(never)]
 fn restrict(f: &PrivcmdFile, arg: c_ulong) -> Result<c_long> {
     let dom = DomId::new(read::<u16>(arg as u64)?);
     loop {
@@ -308,13 +321,14 @@ fn pin(bufs: &[abi::DmOpBuf], nr_pages: usize) -> Result<Pinned> {
 }
 
 /// `IOCTL_PRIVCMD_DM_OP`: Xen's result.
+#[inline(never)]
 fn dm_op(f: &PrivcmdFile, arg: c_ulong) -> Result<c_long> {
     let op: abi::DmOp = read(arg as u64)?;
     let limits = crate::dm_op_limits();
     let Some(n) = abi::dm_op_header(&op, f.restriction(), limits).map_err(err)? else {
         return Ok(0);
     };
-    let bufs = read_array::<abi::DmOpBuf>(op.ubufs, n)?;
+    let bufs = read_array::<abi::DmOpBuf>(op.ubufs, n, 0)?;
     let nr_pages = abi::dm_op_pages(&bufs, limits, PAGE_SHIFT as u32, access_ok).map_err(err)?;
     let mut xbufs = KVec::with_capacity(n, GFP_KERNEL)?;
     let _pinned = pin(&bufs, nr_pages as usize)?;
@@ -325,23 +339,22 @@ fn dm_op(f: &PrivcmdFile, arg: c_ulong) -> Result<c_long> {
     Ok(unsafe { hypercall::dm_op::call(DomId::new(op.dom), &mut xbufs) } as c_long)
 }
 
-/// The current task's address space, referenced and write-locked (`mmap_write_lock()`).
+/// The current task's address space, write-locked (`mmap_write_lock()`).
 struct MmapWrite(*mut bindings::mm_struct);
 
 impl MmapWrite {
     /// Locks the address space of the calling process; `EINVAL` for a kernel thread.
     ///
-    /// The address space comes from `get_task_mm()`, not from the kernel crate's
-    /// `CurrentTask::mm()`: in this kernel's Rust bindings `struct task_struct` is laid
-    /// out 48 bytes short of C's before `mm` (offset 936 against 984, measured), so the
-    /// latter reads another field.
+    /// The address space is `current->mm` read by C (`xen::ffi::current_mm()`), not the
+    /// kernel crate's `CurrentTask::mm()`, which reads another field in this kernel. It
+    /// lives as long as the task that makes this call, as in C.
     fn lock() -> Result<Self> {
-        // SAFETY: the current task, which runs this call.
-        let mm = unsafe { bindings::get_task_mm(kernel::current!().as_ptr()) };
+        // SAFETY: reads the calling task's own field.
+        let mm = unsafe { xen::ffi::current_mm() };
         if mm.is_null() {
             return Err(EINVAL);
         }
-        // SAFETY: a referenced address space.
+        // SAFETY: the calling task's address space, alive while it runs.
         unsafe { xen::ffi::mmap_write_lock(mm) };
         Ok(Self(mm))
     }
@@ -357,11 +370,8 @@ impl MmapWrite {
 
 impl Drop for MmapWrite {
     fn drop(&mut self) {
-        // SAFETY: locked and referenced in `lock`.
-        unsafe {
-            xen::ffi::mmap_write_unlock(self.0);
-            bindings::mmput(self.0);
-        }
+        // SAFETY: locked in `lock`.
+        unsafe { xen::ffi::mmap_write_unlock(self.0) };
     }
 }
 
@@ -465,7 +475,47 @@ unsafe extern "C" fn is_mapped(
     }
 }
 
+/// A batch's frame numbers and, in the same allocation after them, its per-frame
+/// results (C keeps its results in the frame list's pages too).
+struct Frames {
+    buf: KVVec<XenPfn>,
+    num: usize,
+}
+
+impl Frames {
+    /// A frame whose remap call did not reach it.
+    const PENDING: i32 = i32::MIN;
+
+    /// Reads `num` frame numbers from user address `arr`; every result starts
+    /// [`Self::PENDING`].
+    fn read(arr: u64, num: usize) -> Result<Self> {
+        let slots = num.div_ceil(2);
+        let mut buf = read_array::<XenPfn>(arr, num, slots)?;
+        let pending = u64::from(Self::PENDING as u32);
+        for s in &mut buf.spare_capacity_mut()[..slots] {
+            s.write(pending << 32 | pending);
+        }
+        Ok(Self { buf, num })
+    }
+
+    /// The frame numbers, and the results.
+    fn parts(&mut self) -> (&[XenPfn], &mut [i32]) {
+        let ptr = self.buf.as_mut_ptr();
+        // SAFETY: the buffer holds `num` frame numbers and, in its spare capacity after
+        // them, `num.div_ceil(2)` initialised `u64`s (`read`): room for `num` `i32`s,
+        // aligned (4 divides 8). The two slices do not overlap, and live as long as the
+        // borrow of `self`.
+        unsafe {
+            (
+                core::slice::from_raw_parts(ptr, self.num),
+                core::slice::from_raw_parts_mut(ptr.add(self.num).cast::<i32>(), self.num),
+            )
+        }
+    }
+}
+
 /// `IOCTL_PRIVCMD_MMAPBATCH` (`version` 1) and `_V2` (2).
+#[inline(never)]
 fn mmap_batch(f: &PrivcmdFile, arg: c_ulong, version: u8) -> Result<c_long> {
     let b = if version == 1 {
         Batch::v1(&read::<abi::MmapBatch>(arg as u64)?)
@@ -481,10 +531,7 @@ fn mmap_batch(f: &PrivcmdFile, arg: c_ulong, version: u8) -> Result<c_long> {
         )
         .map_err(err)?;
     let num = b.num as usize;
-    let gfns = read_array::<XenPfn>(b.arr, num)?;
-    // Per-frame results; `PENDING` for a frame the remap did not reach.
-    const PENDING: i32 = i32::MIN;
-    let mut errs = KVVec::from_elem(PENDING, num, GFP_KERNEL)?;
+    let mut frames = Frames::read(b.arr, num)?;
     if version == 2 {
         // Zeroed now, so that a failure can write back the errors alone.
         clear_array::<i32>(b.err, num)?;
@@ -532,6 +579,7 @@ fn mmap_batch(f: &PrivcmdFile, arg: c_ulong, version: u8) -> Result<c_long> {
         let prot = unsafe { (*vma).vm_page_prot };
         let mut va = b.addr & !((kernel::page::PAGE_SIZE as u64) - 1);
         let mut index = first as usize;
+        let (gfns, errs) = frames.parts();
         for (g, e) in gfns.chunks(CHUNK).zip(errs.chunks_mut(CHUNK)) {
             let nr = g.len();
             // SAFETY: the VMA is this device's (VM_IO | VM_PFNMAP), locked; `g` and `e`
@@ -551,7 +599,7 @@ fn mmap_batch(f: &PrivcmdFile, arg: c_ulong, version: u8) -> Result<c_long> {
             };
             // A whole chunk refused leaves its frames unreached: they get its error (C
             // reports whatever the frame array held there).
-            for x in e.iter_mut().filter(|x| **x == PENDING) {
+            for x in e.iter_mut().filter(|x| **x == Frames::PENDING) {
                 *x = if ret < 0 { ret } else { EINVAL.to_errno() };
             }
             outcome.add(nr as i64, i64::from(ret));
@@ -560,8 +608,9 @@ fn mmap_batch(f: &PrivcmdFile, arg: c_ulong, version: u8) -> Result<c_long> {
         }
     }
     if outcome.any_error {
+        let (_, errs) = frames.parts();
         if version == 2 {
-            write_array(b.err, &errs)?;
+            write_array(b.err, errs)?;
         } else {
             for (i, &e) in errs.iter().enumerate().filter(|(_, e)| **e != 0) {
                 let at = b.arr + (i * size_of::<XenPfn>()) as u64;
@@ -575,6 +624,7 @@ fn mmap_batch(f: &PrivcmdFile, arg: c_ulong, version: u8) -> Result<c_long> {
 }
 
 /// `IOCTL_PRIVCMD_MMAP_RESOURCE`.
+#[inline(never)]
 fn mmap_resource(f: &PrivcmdFile, arg: c_ulong) -> Result<c_long> {
     let m: abi::MmapResource = read(arg as u64)?;
     let req = abi::resource_request(&m, f.restriction()).map_err(err)?;
