@@ -13,10 +13,11 @@
 #   make bench    map+unmap cost: Rust ops vs C xen-swiotlb vs dma-direct (own kernel);
 #                 privcmd: foreign mappings and a hypercall per second, Rust vs C
 #   make bench-trace [ROW=4k]  instructions of one map+unmap pair, per function (gdb)
+#   make rpi4     the SD card and TFTP files of the seed's Raspberry Pi 4 recipe (out/rpi4)
 #   make mutants  put each fixed bug back in a copy of the tree: the tests must catch it
 #   make clean    remove build products from the tree
 
-.PHONY: all run test modules kernel setup check lint bench bench-trace mutants clean
+.PHONY: all run test modules kernel setup check lint bench bench-trace mutants rpi4 clean
 
 all: modules
 
@@ -56,3 +57,6 @@ bench-trace:
 
 mutants:
 	@tests/mutants.py
+
+rpi4:
+	@tests/rpi4.sh

@@ -30,6 +30,12 @@ ARM64_XEN_PKGS=(xen-hypervisor-4.20-arm64 xen-utils-4.20 xen-utils-common libxen
 	libxentoollog1 libxendevicemodel1 libxenhypfs1 libxentoolcore1)
 ARM64_PKGS=(busybox-static libc6 libgcc-s1 libyajl2 libfdt1 libuuid1 libncurses6 libtinfo6 zlib1g)
 
+# Raspberry Pi 4 boot files (tests/setup.sh rpi4, for make rpi4): host tools without their
+# recommends, and U-Boot for the board from Debian trixie's arm64 package, unpacked into
+# the cache.
+RPI4_HOST_PKGS=(u-boot-tools mtools dosfstools fdisk)
+UBOOT_RPI_PKG="u-boot-rpi:arm64=2025.01-3+deb13u1"
+
 apt_sources() {
 	local list=/etc/apt/sources.list.d/xen-rust-stack.sources
 	local pin=/etc/apt/preferences.d/xen-rust-stack
@@ -156,12 +162,46 @@ arm64_packages() {
 	touch "$stamp"
 }
 
+rpi4_packages() {
+	local missing=() p
+	for p in "${RPI4_HOST_PKGS[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		apt_sources
+		step "installing host packages (no recommends): ${missing[*]}"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			"${missing[@]}" >>"$XRS_CACHE/apt-install.log" 2>&1 ||
+			{ tail -20 "$XRS_CACHE/apt-install.log"; die "apt-get install ${missing[*]} failed"; }
+	fi
+	local dir="$XRS_CACHE/u-boot-rpi"
+	local stamp
+	stamp="$dir/.stamp-$(echo "$UBOOT_RPI_PKG" | md5sum | cut -c1-8)"
+	if [ ! -f "$stamp" ]; then
+		apt_sources
+		mkdir -p "$XRS_CACHE/debs/rpi4"
+		step "downloading $UBOOT_RPI_PKG"
+		rm -f "$XRS_CACHE"/debs/rpi4/u-boot-rpi_*.deb
+		(cd "$XRS_CACHE/debs/rpi4" && apt-get -o APT::Sandbox::User=root download -q \
+			"$UBOOT_RPI_PKG" >/dev/null) || die "apt-get download $UBOOT_RPI_PKG failed"
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		dpkg -x "$XRS_CACHE"/debs/rpi4/u-boot-rpi_*.deb "$dir"
+		[ -f "$dir/usr/lib/u-boot/rpi_arm64/u-boot.bin" ] ||
+			die "no usr/lib/u-boot/rpi_arm64/u-boot.bin in $UBOOT_RPI_PKG"
+		touch "$stamp"
+	fi
+}
+
 main() {
 	mkdir -p "$XRS_CACHE"
 	host_packages
 	rust_tools
 	kernel_source
 	arm64_packages
+	if [ "${1:-}" = rpi4 ]; then
+		rpi4_packages
+	fi
 	step "set-up complete (cache: $XRS_CACHE)"
 }
 

@@ -8,7 +8,10 @@
 # with forced bouncing), and xen_swiotlb_rs unloaded under DMA load in that Dom0 (100
 # rounds, then 200 load/unload cycles), and Xen 4.20's xl on the Rust privcmd,
 # hypercall device and xenfs in that Dom0, with the bad-input parity against the C
-# drivers (tests/xl-test.sh). Ends with one line "N passed, N failed, N skipped".
+# drivers (tests/xl-test.sh); then make rpi4's boot files for the Raspberry Pi 4, decoded
+# back, and its SD-only card booted on QEMU's raspi4b through U-Boot to a Dom0 under Xen
+# with the Rust stack (tests/rpi4.sh, tests/rpi4-boot.sh). Ends with one line "N passed,
+# N failed, N skipped".
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,7 +32,7 @@ pass=0 fail=0 skip=0
 tally() { # "NAME: N passed, N failed, N skipped" -> totals
 	local l
 	l=$(tail -1 "$1" 2>/dev/null || true)
-	if ! [[ $l =~ ^[a-z-]+:\ [0-9]+\ passed,\ [0-9]+\ failed,\ [0-9]+\ skipped$ ]]; then
+	if ! [[ $l =~ ^[a-z0-9-]+:\ [0-9]+\ passed,\ [0-9]+\ failed,\ [0-9]+\ skipped$ ]]; then
 		# A verdict that crashed or never ran is a failure, not a silent zero.
 		echo "no verdict in $1 (the check crashed or did not run)"
 		l="$(basename "$1" .summary): 0 passed, 1 failed, 0 skipped"
@@ -95,6 +98,17 @@ python3 "$here/xl_verdict.py" "$out/xl-xen.log" "$top/Documentation/privcmd.md" 
 grep -vE '^  xl-xen ok: parity ' "$out/xl-xen.summary" | sed '$d'
 grep -E '^XRS-XL: (memory|test-resource)' "$out/xl-xen.log" | sed 's/^XRS-XL: /  /' || true
 
+step "Raspberry Pi 4: make rpi4's boot files decoded, the SD-only card booted on QEMU raspi4b (log: out/rpi4-boot.log)"
+# The Dom0 prints the report of make run (the toolstack on the Rust devices); its KUnit
+# suites are off there: some assume the virt machine's memory map.
+RPI4_DOM0_BOOTARGS="console=hvc0 rdinit=/init xrs.mode=report kunit.enable=0 panic=-1" \
+	"$here/rpi4.sh" >"$out/rpi4-files.log" 2>&1 || true
+python3 "$here/rpi4_check.py" "$out/rpi4" >"$out/rpi4-files.summary" 2>&1 || true
+grep FAILED "$out/rpi4-files.summary" || true
+"$here/rpi4-boot.sh" "$out/rpi4" "$out/rpi4-boot.log"
+python3 "$here/rpi4_boot_verdict.py" "$out/rpi4-boot.log" >"$out/rpi4-boot.summary" || true
+sed '$d' "$out/rpi4-boot.summary"
+
 echo
 echo "Summary ($(($(date +%s) - t0)) s):"
 tally "$out/host.summary"
@@ -105,5 +119,7 @@ tally "$out/kunit-xen.summary"
 tally "$out/blk-xen.summary"
 tally "$out/stress-xen.summary"
 tally "$out/xl-xen.summary"
+tally "$out/rpi4-files.summary"
+tally "$out/rpi4-boot.summary"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]
