@@ -42,15 +42,15 @@ done
 
 cxenfs=$(c_xenfs_build "$KDIR" "$out/bench-c")
 echo "xen_privcmd_rs" >"$out/bench-xl-args"
-XRS_C_MODULES="$KDIR/drivers/xen/xen-gntdev.ko $KDIR/drivers/xen/xen-privcmd.ko $cxenfs" \
+XRS_C_MODULES="$KDIR/drivers/xen/xen-privcmd.ko $cxenfs" \
 	XRS_DOMU_KERNEL="$KDIR/arch/arm64/boot/Image" XRS_MODULE_ARGS="$out/bench-xl-args" \
 	"$here/initramfs.sh" full "$out/bench-xl.cpio.gz" \
-	"$src/xen_core.ko" "$src/xen_privcmd_rs.ko" "$src/xen_xenfs_rs.ko"
+	"$src/xen_core.ko" "$src/xen_gntdev_rs.ko" "$src/xen_privcmd_rs.ko" "$src/xen_xenfs_rs.ko"
 step "privcmd benchmark boot, Dom0 under Xen with a DomU, -icount (log: out/bench-privcmd.log)"
 XRS_SMP=1 XRS_QEMU_EXTRA="-icount shift=0,sleep=off" XRS_KERNEL_EXTRA="kunit.enable=0" \
 	"$here/boot.sh" xen "$KDIR/arch/arm64/boot/Image" "$out/bench-xl.cpio.gz" xlbench \
 	"$out/bench-privcmd.log"
-grep -q "XRS-PRIVCMD-BENCH: c hypercall" "$out/bench-privcmd.log" ||
+grep -q "XRS-BENCH-PRIVCMD: c hypercall" "$out/bench-privcmd.log" ||
 	die "the privcmd benchmark did not finish (see out/bench-privcmd.log)"
 
 python3 - "$out/bench-direct.log" "$out/bench-bounce.log" <<'PY'
@@ -71,7 +71,7 @@ python3 - "$out/bench-privcmd.log" <<'PY'
 import re, sys
 rows = {}
 for l in open(sys.argv[1], errors="replace"):
-    m = re.search(r"XRS-PRIVCMD-BENCH: (rust|c) (\S+) (\d+)$", l.strip())
+    m = re.search(r"XRS-BENCH-PRIVCMD: (rust|c) (\S+) (\d+)$", l.strip())
     if m:
         rows.setdefault(m.group(2), {})[m.group(1)] = int(m.group(3))
 print()

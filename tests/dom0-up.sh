@@ -4,8 +4,8 @@
 # In Dom0 (installed as /usr/lib/xrs/dom0-up.sh): brings up Xen's own toolstack on the
 # Rust devices. xenfs mounted at /proc/xen (the Rust module created the mount point),
 # then xenstored, xen-init-dom0 and xenconsoled, each checked. C xenstored cannot start
-# without a gntdev: until the Rust one exists, the kernel's C xen-gntdev is loaded (and
-# said so). Prints "XRS-DOM0: ..." lines; exit status 1 if a step failed.
+# without a gntdev: the Rust xen_gntdev_rs when loaded, else the kernel's C xen-gntdev
+# (said so). Prints "XRS-DOM0: ..." lines; exit status 1 if a step failed.
 set -u
 say() { echo "XRS-DOM0: $*"; }
 bad=0
@@ -18,9 +18,14 @@ say "capabilities: $(cat /proc/xen/capabilities)"
 for d in /dev/xen/privcmd /dev/xen/hypercall; do
 	[ -c "$d" ] || fail "$d missing"
 done
-if [ -f /usr/lib/modules/c/xen-gntdev.ko ]; then
-	say "loading the C xen-gntdev (xenstored needs a gntdev; the Rust one is not written yet)"
+# xenstored needs a gntdev: the Rust one (xen_gntdev_rs.ko) when it is loaded.
+if [ -c /dev/xen/gntdev ]; then
+	say "gntdev: $(grep -qw xen_gntdev_rs /proc/modules && echo "the Rust xen_gntdev_rs" || echo "already there")"
+elif [ -f /usr/lib/modules/c/xen-gntdev.ko ]; then
+	say "gntdev: loading the C xen-gntdev (the Rust one is not loaded)"
 	insmod /usr/lib/modules/c/xen-gntdev.ko || fail "insmod xen-gntdev.ko"
+else
+	fail "no gntdev: xenstored cannot start"
 fi
 mkdir -p /var/run/xen /var/run/xenstored /var/lib/xenstored /var/lib/xen /var/log/xen /dev/shm
 export PATH="/usr/lib/xen-4.20/bin:$PATH"

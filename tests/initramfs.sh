@@ -56,7 +56,7 @@ for m in ${XRS_C_MODULES:-}; do
 done
 # Static arm64 programs of the project's own: the kernel's DMA map benchmark from user
 # space, and the privcmd parity cases and benchmark.
-for tool in map-bench privcmd-check; do
+for tool in map-bench xen-check; do
 	src="$(dirname "$here")/tests/tools/$tool"
 	(cd "$src" && cargo build --quiet --release --locked --target aarch64-unknown-linux-musl) >&2 ||
 		die "building tests/tools/$tool failed"

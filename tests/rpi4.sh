@@ -64,8 +64,7 @@ else
 	KDIR=$("$here/modules.sh")
 	mapfile -t mods < <(find "$top" -path "$top/out" -prune -o -name '*.ko' -print | sort)
 	step "Dom0 initramfs with Xen's toolstack and ${mods[*]##*/}"
-	XRS_C_MODULES="$KDIR/drivers/xen/xen-gntdev.ko" \
-		"$here/initramfs.sh" full "$out/initrd.cpio.gz" "${mods[@]}"
+	"$here/initramfs.sh" full "$out/initrd.cpio.gz" "${mods[@]}"
 	kernel="$KDIR/arch/arm64/boot/Image" initrd="$out/initrd.cpio.gz"
 	echo "note: the Dom0 kernel is the test kernel ($kernel), which has no BCM2711" \
 		"drivers; set RPI4_KERNEL and RPI4_INITRD for a board kernel" >&2

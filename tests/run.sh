@@ -15,9 +15,7 @@ mkdir -p "$out"
 KDIR=$("$here/modules.sh")
 mapfile -t mods < <(find "$top" -path "$top/out" -prune -o -name '*.ko' -print | sort)
 step "Dom0 initramfs with Xen's toolstack and ${mods[*]##*/}"
-# xenstored needs a gntdev, which the Rust stack does not have yet: the kernel's C one.
-XRS_C_MODULES="$KDIR/drivers/xen/xen-gntdev.ko" \
-	"$here/initramfs.sh" full "$out/dom0.cpio.gz" "${mods[@]}"
+"$here/initramfs.sh" full "$out/dom0.cpio.gz" "${mods[@]}"
 image="$KDIR/arch/arm64/boot/Image"
 
 if [ -t 0 ] && [ -t 1 ]; then

@@ -88,12 +88,12 @@ grep -E '^XRS-STRESS: (rounds|load (maps|irq_maps|allocs|map_failures)|free-page
 
 step "Xen's xl on the Rust privcmd, hypercall device and xenfs; parity with C (log: out/xl-xen.log)"
 cxenfs=$(c_xenfs_build "$KDIR" "$out")
-# C xenstored needs a gntdev: the kernel's C xen-gntdev until the Rust one exists. The C
-# xen-privcmd and xenfs are loaded only for the parity phase, after the xl rounds.
+# The toolstack runs on the Rust privcmd, xenfs and gntdev; the kernel's C xen-privcmd,
+# xenfs and xen-gntdev are loaded only for the parity phase, after the xl rounds.
 XRS_C_MODULES="$KDIR/drivers/xen/xen-gntdev.ko $KDIR/drivers/xen/xen-privcmd.ko $cxenfs" \
 	XRS_DOMU_KERNEL="$image" "$here/initramfs.sh" full "$out/xl.cpio.gz" "${mods[@]}"
 "$here/boot.sh" xen "$image" "$out/xl.cpio.gz" xl "$out/xl-xen.log"
-python3 "$here/xl_verdict.py" "$out/xl-xen.log" "$top/Documentation/privcmd.md" \
+python3 "$here/xl_verdict.py" "$out/xl-xen.log" "$top"/Documentation/{privcmd,gntdev}.md \
 	>"$out/xl-xen.summary" || true
 grep -vE '^  xl-xen ok: parity ' "$out/xl-xen.summary" | sed '$d'
 grep -E '^XRS-XL: (memory|test-resource)' "$out/xl-xen.log" | sed 's/^XRS-XL: /  /' || true

@@ -2,20 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # In Dom0 (xrs.mode=xl): Xen 4.20's own, unmodified toolstack on the Rust privcmd,
-# hypercall device and xenfs. The daemons come up (tests/dom0-up.sh), `xl info` and
+# hypercall device, xenfs and gntdev. The daemons come up (tests/dom0-up.sh), `xl info` and
 # `xl list` answer, then three rounds of `xl create` of a small DomU, whose console
 # output is read from xenconsoled's log, and `xl destroy`. Around the rounds, the pages
 # Dom0 has ballooned out (the foreign mappings' backing) and its free memory, and Xen's
 # free memory, are printed for tests/xl_verdict.py. Lines: "XRS-XL: ...".
 #
-# Then the parity phase, on a fourth DomU: tests/tools/privcmd-check's bad inputs and
-# Xen's test-resource on the Rust drivers ("XRS-PRIVCMD-RUST: ..."), then the daemons
-# stopped, the Rust privcmd and xenfs unloaded, the kernel's C xen-privcmd and xenfs
-# loaded, and the same again ("XRS-PRIVCMD-C: ..."): tests/privcmd_verdict.py compares
-# both with Documentation/privcmd.md. The C privcmd is loaded only here, after the xl
-# rounds; each round prints the loaded modules to show it.
+# Then the parity phase, on a fourth DomU: tests/tools/xen-check's bad inputs and
+# Xen's test-resource on the Rust drivers ("XRS-PARITY-RUST: ..."), then the daemons
+# stopped, the Rust privcmd, xenfs and gntdev unloaded, the kernel's C ones loaded, and
+# the same again ("XRS-PARITY-C: ..."): tests/xl_verdict.py compares both with the
+# tables of Documentation/privcmd.md and gntdev.md. The C drivers are loaded only here,
+# after the xl rounds; each round prints the loaded modules to show it, and how many
+# ranges of /dev/xen/gntdev xenstored and xenconsoled map.
 #
-# usage: xl-test.sh [bench]   bench: no rounds; privcmd-check bench on both drivers
+# usage: xl-test.sh [bench]   bench: no rounds; xen-check bench on both drivers
 set -u
 what=${1:-test}
 say() { echo "XRS-XL: $*"; }
@@ -64,9 +65,11 @@ swap_to_c() {
 	n=0
 	while pidof xl xenconsoled xenstored >/dev/null && [ $n -lt 30 ]; do sleep 1; n=$((n + 1)); done
 	umount /proc/xen || say "bad: umount /proc/xen"
-	out=$(rmmod xen_xenfs_rs xen_privcmd_rs 2>&1) || say "bad: rmmod xen_xenfs_rs xen_privcmd_rs: $out"
+	out=$(rmmod xen_xenfs_rs xen_privcmd_rs xen_gntdev_rs 2>&1) ||
+		say "bad: rmmod xen_xenfs_rs xen_privcmd_rs xen_gntdev_rs: $out"
 	insmod /usr/lib/modules/c/xen-privcmd.ko || say "bad: insmod xen-privcmd.ko (C)"
 	insmod /usr/lib/modules/c/xenfs.ko || say "bad: insmod xenfs.ko (C)"
+	insmod /usr/lib/modules/c/xen-gntdev.ko || say "bad: insmod xen-gntdev.ko (C)"
 	mkdir -p /tmp/xenfs-c
 	mount -t xenfs xenfs /tmp/xenfs-c || say "bad: mount the C xenfs"
 	say "C drivers: modules $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
@@ -77,9 +80,9 @@ if sh /usr/lib/xrs/dom0-up.sh; then say "ok: daemons up"; else say "bad: daemons
 if [ "$what" = bench ]; then
 	create "bench"
 	dom=$(xl domid xrs-domu)
-	/usr/lib/xrs/privcmd-check bench "$dom" 2 | sed 's/^XRS-PRIVCMD-BENCH: /XRS-PRIVCMD-BENCH: rust /'
+	/usr/lib/xrs/xen-check bench "$dom" 2 | sed 's/^XRS-BENCH-PRIVCMD: /XRS-BENCH-PRIVCMD: rust /'
 	swap_to_c
-	/usr/lib/xrs/privcmd-check bench "$dom" 2 | sed 's/^XRS-PRIVCMD-BENCH: /XRS-PRIVCMD-BENCH: c /'
+	/usr/lib/xrs/xen-check bench "$dom" 2 | sed 's/^XRS-BENCH-PRIVCMD: /XRS-BENCH-PRIVCMD: c /'
 	say "done"
 	exit 0
 fi
@@ -89,6 +92,10 @@ say "memory before: $(mem)"
 for i in 1 2 3; do
 	say "round $i: modules $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 	create "round $i"
+	# The rings xenstored and xenconsoled mapped through /dev/xen/gntdev.
+	for d in xenstored xenconsoled; do
+		say "round $i: $d maps $(grep -c /dev/xen/gntdev /proc/$(pidof $d)/maps) range(s) of /dev/xen/gntdev"
+	done
 	step "round $i: xl list shows the DomU" sh -c 'xl list | grep -q "^xrs-domu "'
 	step "round $i: xl destroy" xl destroy xrs-domu
 	step "round $i: the DomU is gone" sh -c '! xl list | grep -q "^xrs-domu "'
@@ -99,13 +106,13 @@ done
 create "parity"
 dom=$(xl domid xrs-domu)
 say "parity: DomU $dom"
-say "memory before privcmd-check (rust): $(mem)"
-/usr/lib/xrs/privcmd-check check "$dom" /proc/xen rust-only | sed 's/^XRS-PRIVCMD: /XRS-PRIVCMD-RUST: /'
-say "memory after privcmd-check (rust): $(mem)"
+say "memory before xen-check (rust): $(mem)"
+/usr/lib/xrs/xen-check check "$dom" /proc/xen rust-only | sed 's/^XRS-PARITY: /XRS-PARITY-RUST: /'
+say "memory after xen-check (rust): $(mem)"
 out=$(timeout 120 test-resource 2>&1)
 say "test-resource (rust): exit $?: $(echo "$out" | tr '\n' '|')"
 swap_to_c
-/usr/lib/xrs/privcmd-check check "$dom" /tmp/xenfs-c | sed 's/^XRS-PRIVCMD: /XRS-PRIVCMD-C: /'
+/usr/lib/xrs/xen-check check "$dom" /tmp/xenfs-c | sed 's/^XRS-PARITY: /XRS-PARITY-C: /'
 out=$(timeout 120 test-resource 2>&1)
 say "test-resource (c): exit $?: $(echo "$out" | tr '\n' '|')"
 say "done"

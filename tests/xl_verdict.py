@@ -3,23 +3,26 @@
 """Judges the xl boot (tests/xl-test.sh in Dom0 under Xen, the toolstack on the Rust
 privcmd, hypercall device and xenfs, then the parity phase).
 
-usage: xl_verdict.py LOG PARITY_DOC
+usage: xl_verdict.py LOG PARITY_DOC...
 Checks, each counted as one test:
 - every step tests/xl-test.sh and tests/dom0-up.sh report is "ok" (none is "bad"), and
   the expected ones are all there: the daemons, xl info, xl list, three rounds of
   create / console / list / destroy / gone, the parity DomU;
-- the C privcmd was not loaded during the rounds (their module lists), the Rust one was;
+- the C privcmd and gntdev were not loaded during the rounds (their module lists), the
+  Rust privcmd, xenfs and gntdev were, and xenstored and xenconsoled mapped their DomU
+  rings through /dev/xen/gntdev in every round;
 - no page leaked: the pages Dom0 has ballooned out for foreign mappings are the same
   after rounds 1, 2 and 3 (the first round fills the balloon's reusable pool), Xen's
   free memory is the same before and after the rounds, and the ballooned pages are the
-  same before and after privcmd-check on the Rust driver (its mappings torn down by
+  same before and after xen-check on the Rust driver (its mappings torn down by
   munmap, partial munmap refused, fork and exit);
-- each row of the parity table in PARITY_DOC: the Rust driver answered what its "Rust"
+- each row of the parity tables in the PARITY_DOCs: the Rust driver answered what its "Rust"
   column says, the C driver what its "C" column says ("not run" rows: the C driver was
   not given the input), and no case ran that the table does not list;
 - Xen's test-resource gave the same result on both drivers;
 - the log has no kernel report but the C xen-gntdev's lockdep report, recognised by its
-  two lock classes (&priv->lock taken in gntdev_mmap under &mm->mmap_lock).
+  two lock classes (&priv->lock taken in gntdev_mmap under &mm->mmap_lock), and only
+  after the parity phase loaded the C gntdev.
 Prints "xl-xen: N passed, N failed, 0 skipped".
 """
 
@@ -68,7 +71,7 @@ def allowed_reports(lines):
 
 
 def main() -> int:
-    log, doc = sys.argv[1], sys.argv[2]
+    log, docs = sys.argv[1], sys.argv[2:]
     with open(log, errors="replace") as f:
         lines = [PREFIX_RE.sub("", l.rstrip("\r\n")) for l in f]
 
@@ -89,10 +92,15 @@ def main() -> int:
     check("the test finished", any(l == "XRS-XL: done" for l in lines))
 
     mods = [l for l in lines if re.match(r"XRS-XL: round \d: modules ", l)]
-    check("the rounds ran on the Rust privcmd and xenfs, the C privcmd not loaded",
+    check("the rounds ran on the Rust privcmd, xenfs and gntdev, the C ones not loaded",
           len(mods) == 3 and all(re.search(r"\bxen_privcmd_rs\b", l)
                                  and re.search(r"\bxen_xenfs_rs\b", l)
-                                 and not re.search(r"\bxen_privcmd\b", l) for l in mods), mods)
+                                 and re.search(r"\bxen_gntdev_rs\b", l)
+                                 and not re.search(r"\bxen_privcmd\b", l)
+                                 and not re.search(r"\bxen_gntdev\b", l) for l in mods), mods)
+    ranges = re.findall(r"XRS-XL: round (\d): (xenstored|xenconsoled) maps (\d+) range", "\n".join(lines))
+    check("xenstored and xenconsoled mapped the DomU's rings through the Rust gntdev, every round",
+          len(ranges) == 6 and all(int(n) >= 1 for _, _, n in ranges), ranges)
 
     mem = {}
     for l in lines:
@@ -106,14 +114,16 @@ def main() -> int:
     check("no page leaked by the rounds: Xen's free memory as before",
           all(after) and mem.get("before") and mem["before"][2] == after[2][2],
           (mem.get("before"), after[2]))
-    pb, pa = mem.get("before privcmd-check (rust)"), mem.get("after privcmd-check (rust)")
-    check("no page leaked by privcmd-check: ballooned pages as before",
+    pb, pa = mem.get("before xen-check (rust)"), mem.get("after xen-check (rust)")
+    check("no page leaked by xen-check: ballooned pages as before",
           pb and pa and pb[0] == pa[0], (pb, pa))
 
-    table = parity_table(doc)
+    table = {}
+    for doc in docs:
+        table.update(parity_table(doc))
     got = {"rust": {}, "c": {}}
     for l in lines:
-        m = re.match(r"XRS-PRIVCMD-(RUST|C): case (\S+) = (.*)$", l)
+        m = re.match(r"XRS-PARITY-(RUST|C): case (\S+) = (.*)$", l)
         if m:
             got[m.group(1).lower()][m.group(2)] = m.group(3)
     check(f"the parity table lists at least 20 cases run on both drivers",
@@ -133,7 +143,8 @@ def main() -> int:
     check("test-resource: the same result on the Rust and the C drivers",
           "rust" in tr and tr.get("rust") == tr.get("c"), tr)
 
-    spans = allowed_reports(lines)
+    c_loaded = next((i for i, l in enumerate(lines) if l.startswith("XRS-XL: C drivers:")), len(lines))
+    spans = [(a, b) for a, b in allowed_reports(lines) if a > c_loaded]
     splats = [f"line {i + 1}: {l.strip()}" for i, l in enumerate(lines)
               if SPLAT_RE.search(l) and not any(a <= i < b for a, b in spans)]
     check("no kernel report but the C gntdev's lockdep report", not splats, splats[:3])

@@ -17,4 +17,7 @@
 #include <xen/interface/memory.h>
 #include <xen/interface/hvm/dm_op.h>
 #include <xen/interface/grant_table.h>
+#include <xen/interface/event_channel.h>
+#include <xen/grant_table.h>
+#include <xen/events.h>
 #include <asm/xen/hypercall.h>

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Bad (and a few good) inputs to `/dev/xen/privcmd`, `/dev/xen/hypercall` and xenfs,
-//! from user space, with what each returns: run on the Rust drivers and on the C ones
-//! in the same boot, and compared with the table in Documentation/privcmd.md by
-//! tests/privcmd_verdict.py. The ABI below is written from include/uapi/xen/privcmd.h
-//! independently of the driver's own `abi.rs`, so that a wrong number there shows here.
+//! Bad (and a few good) inputs to `/dev/xen/privcmd`, `/dev/xen/hypercall`, xenfs and
+//! `/dev/xen/gntdev` (`gntdev.rs`), from user space, with what each returns: run on the
+//! Rust drivers and on the C ones in the same boot, and compared with the tables in
+//! Documentation/privcmd.md and gntdev.md by tests/xl_verdict.py. The ABI below is
+//! written from the uapi headers independently of the drivers' own `abi.rs`, so that a
+//! wrong number there shows here.
 //!
-//! usage: privcmd-check check DOMID XENFS_DIR [rust-only]
-//!        privcmd-check bench DOMID SECONDS
+//! usage: xen-check check DOMID XENFS_DIR [rust-only]
+//!        xen-check bench DOMID SECONDS
 //!
 //! DOMID is a running DomU whose RAM starts at gfn 0x40000 (Xen's arm64 guest layout).
-//! Prints "XRS-PRIVCMD: case NAME = RESULT", RESULT "ok", "ok DETAIL" or an errno name;
+//! Prints "XRS-PARITY: case NAME = RESULT", RESULT "ok", "ok DETAIL" or an errno name;
 //! "rust-only" adds the cases C answers with a BUG_ON or a mapping past its VMA.
+
+mod gntdev;
 
 use std::ffi::CString;
 use std::process::ExitCode;
@@ -155,6 +158,9 @@ fn ioctl<T>(fd: i64, cmd: u64, arg: *const T) -> i64 {
 }
 fn ioctl_raw(fd: i64, cmd: u64, arg: u64) -> i64 {
     sys(29, [fd as u64, cmd, arg, 0, 0, 0])
+}
+fn mmap_prot(len: u64, prot: u64, flags: u64, fd: i64, off: u64) -> i64 {
+    sys(222, [0, len, prot, flags, fd as u64, off])
 }
 fn mmap(len: u64, flags: u64, fd: i64, off: u64) -> i64 {
     sys(222, [0, len, PROT_RW, flags, fd as u64, off])
@@ -853,7 +859,7 @@ fn bench(dom: u16, secs: f64) {
             ops += 1;
         }
         println!(
-            "XRS-PRIVCMD-BENCH: mmapbatch-{n} {:.0}",
+            "XRS-BENCH-PRIVCMD: mmapbatch-{n} {:.0}",
             ops as f64 / t.elapsed().as_secs_f64()
         );
     }
@@ -866,7 +872,7 @@ fn bench(dom: u16, secs: f64) {
         ops += 100;
     }
     println!(
-        "XRS-PRIVCMD-BENCH: hypercall {:.0}",
+        "XRS-BENCH-PRIVCMD: hypercall {:.0}",
         ops as f64 / t.elapsed().as_secs_f64()
     );
     close(fd);
@@ -887,10 +893,11 @@ fn main() -> ExitCode {
                 .cases(rust_only)
                 .into_iter()
                 .chain(Check::xenfs_cases(&xenfs))
+                .chain(gntdev::cases(dom))
             {
-                println!("XRS-PRIVCMD: case {name} = {r}");
+                println!("XRS-PARITY: case {name} = {r}");
             }
-            println!("XRS-PRIVCMD: done");
+            println!("XRS-PARITY: done");
             ExitCode::SUCCESS
         }
         (Some("bench"), Some(dom)) => {
@@ -900,7 +907,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: privcmd-check check DOMID [XENFS_DIR [rust-only]] | bench DOMID [SECONDS]"
+                "usage: xen-check check DOMID [XENFS_DIR [rust-only]] | bench DOMID [SECONDS]"
             );
             ExitCode::from(2)
         }
