@@ -7,12 +7,17 @@
 //!   integers.
 //! - [`GrantPages`]: pages taken out of the domain's memory to map foreign grants into
 //!   (`gnttab_alloc_pages()`), given back on drop.
+//! - [`Grant`]: a page of this domain granted to another, owned by its grant: dropping
+//!   it ends the access, and if the other side still maps the page the kernel's deferred
+//!   release keeps it until the other side lets go (`gnttab_end_foreign_access()`), so
+//!   it is never freed early.
 //! - [`Mapping`]: a batch of foreign grants mapped into such pages
 //!   (`gnttab_map_refs()`), unmapped again with [`Mapping::unmap`]
 //!   (`gnttab_unmap_refs_sync()`, which waits until no one else holds the pages).
 //!
 //! C header: [`include/xen/grant_table.h`](srctree/include/xen/grant_table.h).
 
+use kernel::ffi::c_ulong;
 use kernel::prelude::*;
 
 use crate::bindings::{
@@ -255,5 +260,76 @@ impl Mapping {
             self.live -= i - start;
         }
         result
+    }
+}
+
+/// A zeroed page of this domain granted to another domain, owned by its grant.
+///
+/// # Invariants
+///
+/// `page` is an order-0 page, granted to `dom` as `gref` until drop, which hands it to
+/// `gnttab_end_foreign_access()` (the kernel frees it once the other side has let go).
+pub struct Grant {
+    page: core::ptr::NonNull<kernel::bindings::page>,
+    gref: u32,
+}
+
+// SAFETY: the page and the grant belong to this value alone.
+unsafe impl Send for Grant {}
+// SAFETY: shared access reads the page pointer and the reference only.
+unsafe impl Sync for Grant {}
+
+impl Grant {
+    /// Grants a new zeroed page to `dom`, read-only unless `writable`. `ENOMEM` without
+    /// a page; the grant table's error (`ENOSPC` when it has no free reference) as
+    /// `gnttab_grant_foreign_access()` gives it.
+    pub fn new(dom: DomId, writable: bool) -> Result<Self> {
+        let page = crate::pages::Pages::alloc(
+            kernel::bindings::GFP_KERNEL | kernel::bindings::__GFP_ZERO,
+            0,
+        )?;
+        // An auto-translated guest grants its own frame numbers (`xen_page_to_gfn()`).
+        let frame = page.phys().xen_pfn().as_u64();
+        // SAFETY: a page of this domain, which the grant owns from here on.
+        let r = unsafe {
+            bindings::gnttab_grant_foreign_access(
+                dom.as_u16(),
+                frame as c_ulong,
+                i32::from(!writable),
+            )
+        };
+        if r < 0 {
+            // Never granted: the page goes back at once (C's gntalloc leaks it).
+            return Err(Error::from_errno(r));
+        }
+        // INVARIANT: granted just above.
+        Ok(Self {
+            page: page.into_raw(),
+            gref: r as u32,
+        })
+    }
+
+    /// The grant reference the other domain maps it with.
+    pub fn gref(&self) -> GrantRef {
+        GrantRef(self.gref)
+    }
+
+    /// The page.
+    pub fn page(&self) -> *mut kernel::bindings::page {
+        self.page.as_ptr()
+    }
+
+    /// The page's kernel address (linear map).
+    pub fn address(&self) -> *mut u8 {
+        // SAFETY: a page of this value.
+        unsafe { crate::ffi::page_address(self.page.as_ptr()) }.cast()
+    }
+}
+
+impl Drop for Grant {
+    fn drop(&mut self) {
+        // SAFETY: granted (type invariant); the call takes over the page's reference:
+        // freed now if the grant is not in use, else once the other side lets go.
+        unsafe { bindings::gnttab_end_foreign_access(self.gref, self.page.as_ptr()) };
     }
 }

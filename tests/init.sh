@@ -40,8 +40,9 @@ for m in /lib/modules/xrs/*.ko; do
 	[ "$name" = xen_swiotlb_stress ] && continue
 	args=$(awk -v m="$name" '$1 == m { $1 = ""; print }' /etc/xrs-module-args 2>/dev/null)
 	echo "XRS: insmod $name.ko$args"
-	# privcmd serves a Dom0, xenfs and gntdev a Xen domain: outside Xen they refuse to load.
-	case "$name" in xen_privcmd_rs | xen_xenfs_rs | xen_gntdev_rs) xen_only=1 ;; *) xen_only=0 ;; esac
+	# privcmd serves a Dom0, xenfs, gntdev and gntalloc a Xen domain: outside Xen they refuse
+	# to load.
+	case "$name" in xen_privcmd_rs | xen_xenfs_rs | xen_gntdev_rs | xen_gntalloc_rs) xen_only=1 ;; *) xen_only=0 ;; esac
 	if [ $xen_only = 1 ] && [ ! -e /sys/hypervisor/type ]; then
 		if err=$(insmod "$m" $args 2>&1); then
 			echo "XRS: insmod $name.ko failed: it loaded outside Xen"

@@ -90,7 +90,7 @@ step "Xen's xl on the Rust privcmd, hypercall device and xenfs; parity with C (l
 cxenfs=$(c_xenfs_build "$KDIR" "$out")
 # The toolstack runs on the Rust privcmd, xenfs and gntdev; the kernel's C xen-privcmd,
 # xenfs and xen-gntdev are loaded only for the parity phase, after the xl rounds.
-XRS_C_MODULES="$KDIR/drivers/xen/xen-gntdev.ko $KDIR/drivers/xen/xen-privcmd.ko $cxenfs" \
+XRS_C_MODULES="$KDIR/drivers/xen/xen-gntdev.ko $KDIR/drivers/xen/xen-gntalloc.ko $KDIR/drivers/xen/xen-privcmd.ko $cxenfs" \
 	XRS_DOMU_KERNEL="$image" "$here/initramfs.sh" full "$out/xl.cpio.gz" "${mods[@]}"
 "$here/boot.sh" xen "$image" "$out/xl.cpio.gz" xl "$out/xl-xen.log"
 python3 "$here/xl_verdict.py" "$out/xl-xen.log" "$top"/Documentation/{privcmd,gntdev}.md \

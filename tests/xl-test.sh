@@ -65,11 +65,12 @@ swap_to_c() {
 	n=0
 	while pidof xl xenconsoled xenstored >/dev/null && [ $n -lt 30 ]; do sleep 1; n=$((n + 1)); done
 	umount /proc/xen || say "bad: umount /proc/xen"
-	out=$(rmmod xen_xenfs_rs xen_privcmd_rs xen_gntdev_rs 2>&1) ||
-		say "bad: rmmod xen_xenfs_rs xen_privcmd_rs xen_gntdev_rs: $out"
+	out=$(rmmod xen_xenfs_rs xen_privcmd_rs xen_gntdev_rs xen_gntalloc_rs 2>&1) ||
+		say "bad: rmmod xen_xenfs_rs xen_privcmd_rs xen_gntdev_rs xen_gntalloc_rs: $out"
 	insmod /usr/lib/modules/c/xen-privcmd.ko || say "bad: insmod xen-privcmd.ko (C)"
 	insmod /usr/lib/modules/c/xenfs.ko || say "bad: insmod xenfs.ko (C)"
 	insmod /usr/lib/modules/c/xen-gntdev.ko || say "bad: insmod xen-gntdev.ko (C)"
+	insmod /usr/lib/modules/c/xen-gntalloc.ko || say "bad: insmod xen-gntalloc.ko (C)"
 	mkdir -p /tmp/xenfs-c
 	mount -t xenfs xenfs /tmp/xenfs-c || say "bad: mount the C xenfs"
 	say "C drivers: modules $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
@@ -106,6 +107,8 @@ done
 create "parity"
 dom=$(xl domid xrs-domu)
 say "parity: DomU $dom"
+# Dom0 shares pages with itself through gntalloc and gntdev.
+/usr/lib/xrs/xen-check share | sed 's/^XRS-SHARE: /XRS-SHARE-RUST: /'
 say "memory before xen-check (rust): $(mem)"
 /usr/lib/xrs/xen-check check "$dom" /proc/xen rust-only | sed 's/^XRS-PARITY: /XRS-PARITY-RUST: /'
 say "memory after xen-check (rust): $(mem)"
@@ -113,6 +116,7 @@ out=$(timeout 120 test-resource 2>&1)
 say "test-resource (rust): exit $?: $(echo "$out" | tr '\n' '|')"
 swap_to_c
 /usr/lib/xrs/xen-check check "$dom" /tmp/xenfs-c | sed 's/^XRS-PARITY: /XRS-PARITY-C: /'
+/usr/lib/xrs/xen-check share | sed 's/^XRS-SHARE: /XRS-SHARE-C: /'
 out=$(timeout 120 test-resource 2>&1)
 say "test-resource (c): exit $?: $(echo "$out" | tr '\n' '|')"
 say "done"

@@ -12,13 +12,18 @@ Checks, each counted as one test:
   Rust privcmd, xenfs and gntdev were, and xenstored and xenconsoled mapped their DomU
   rings through /dev/xen/gntdev in every round;
 - no page leaked: the pages Dom0 has ballooned out for foreign mappings are the same
-  after rounds 1, 2 and 3 (the first round fills the balloon's reusable pool), Xen's
+  after rounds 2 and 3 and within a page of round 1 (the first round fills the
+  balloon's reusable pool, to the peak use), Xen's
   free memory is the same before and after the rounds, and the ballooned pages are the
   same before and after xen-check on the Rust driver (its mappings torn down by
   munmap, partial munmap refused, fork and exit);
 - each row of the parity tables in the PARITY_DOCs: the Rust driver answered what its "Rust"
   column says, the C driver what its "C" column says ("not run" rows: the C driver was
   not given the input), and no case ran that the table does not list;
+- Dom0 shared pages with itself through gntalloc and gntdev (tests/tools/xen-check
+  share: patterns both ways, GET_OFFSET_FOR_VADDR, GRANT_COPY both directions, each
+  driver's unmap notification, teardown in both orders, every page given back), every
+  step ok on the Rust drivers and the same steps ok on the C ones;
 - Xen's test-resource gave the same result on both drivers;
 - the log has no kernel report but the C xen-gntdev's lockdep report, recognised by its
   two lock classes (&priv->lock taken in gntdev_mmap under &mm->mmap_lock), and only
@@ -109,8 +114,14 @@ def main() -> int:
         if m:
             mem[m.group(1)] = tuple(int(x) for x in m.groups()[1:])
     after = [mem.get(f"after round {r}") for r in (1, 2, 3)]
-    check("no page leaked by the rounds: ballooned pages equal after rounds 1, 2, 3",
-          all(after) and after[0][0] == after[1][0] == after[2][0], after)
+    # The balloon keeps the pages drivers gave back for the next user: its size is the
+    # peak of pages in use at once, which round 1 sets (a page either way between runs,
+    # from when xenstored and xenconsoled map their rings). A page leaked per round
+    # would grow it every round.
+    check("no page leaked by the rounds: ballooned pages equal after rounds 2 and 3, "
+          "within a page of round 1",
+          all(after) and after[1][0] == after[2][0] and abs(after[2][0] - after[0][0]) <= 4,
+          after)
     check("no page leaked by the rounds: Xen's free memory as before",
           all(after) and mem.get("before") and mem["before"][2] == after[2][2],
           (mem.get("before"), after[2]))
@@ -134,6 +145,21 @@ def main() -> int:
         check(f"parity {case}: C {c}, Rust {rust}", ok, f"C got {c_got}, Rust got {r_got}")
     extra = sorted((set(got["rust"]) | set(got["c"])) - set(table))
     check("every case run is in the parity table", not extra, extra)
+
+    share = {"rust": [], "c": []}
+    for l in lines:
+        m = re.match(r"XRS-SHARE-(RUST|C): (ok|bad|done)(?:: (.*))?$", l)
+        if m:
+            share[m.group(1).lower()].append((m.group(2), m.group(3)))
+    for who in ("rust", "c"):
+        steps = share[who]
+        check(f"Dom0 shares pages with itself through gntalloc and gntdev ({who}): "
+              f"{sum(1 for k, _ in steps if k == 'ok')} steps ok",
+              len(steps) >= 20 and steps[-1][0] == "done"
+              and all(k != "bad" for k, _ in steps),
+              [s for s in steps if s[0] == "bad"] or steps[-1:])
+    check("the sharing steps are the same on the Rust and the C drivers",
+          share["rust"] == share["c"], (len(share["rust"]), len(share["c"])))
 
     tr = {}
     for l in lines:

@@ -8,13 +8,16 @@
 //! wrong number there shows here.
 //!
 //! usage: xen-check check DOMID XENFS_DIR [rust-only]
+//!        xen-check share   (gntalloc and gntdev in Dom0: see share.rs)
 //!        xen-check bench DOMID SECONDS
 //!
 //! DOMID is a running DomU whose RAM starts at gfn 0x40000 (Xen's arm64 guest layout).
 //! Prints "XRS-PARITY: case NAME = RESULT", RESULT "ok", "ok DETAIL" or an errno name;
 //! "rust-only" adds the cases C answers with a BUG_ON or a mapping past its VMA.
 
+mod gntalloc;
 mod gntdev;
+mod share;
 
 use std::ffi::CString;
 use std::process::ExitCode;
@@ -200,6 +203,7 @@ fn errno_name(e: i64) -> String {
         13 => "EACCES",
         14 => "EFAULT",
         16 => "EBUSY",
+        28 => "ENOSPC",
         19 => "ENODEV",
         22 => "EINVAL",
         25 => "ENOTTY",
@@ -894,11 +898,19 @@ fn main() -> ExitCode {
                 .into_iter()
                 .chain(Check::xenfs_cases(&xenfs))
                 .chain(gntdev::cases(dom))
+                .chain(gntalloc::cases())
             {
                 println!("XRS-PARITY: case {name} = {r}");
             }
             println!("XRS-PARITY: done");
             ExitCode::SUCCESS
+        }
+        (Some("share"), _) => {
+            if share::run() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         (Some("bench"), Some(dom)) => {
             let secs = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(2.0);
