@@ -147,31 +147,44 @@ pub struct Mapping {
 impl Mapping {
     /// The grants `refs` of domain `dom`, for pages not mapped yet.
     pub fn new(grants: &[(DomId, GrantRef)]) -> Result<Self> {
-        let mut map_ops = KVVec::with_capacity(grants.len(), GFP_KERNEL)?;
-        let mut unmap_ops = KVVec::with_capacity(grants.len(), GFP_KERNEL)?;
+        let mut m = Self::with_capacity(grants.len())?;
         for &(dom, r) in grants {
-            map_ops.push(
-                gnttab_map_grant_ref {
-                    ref_: r.as_u32(),
-                    dom: dom.as_u16(),
-                    handle: INVALID_HANDLE,
-                    ..Default::default()
-                },
-                GFP_KERNEL,
-            )?;
-            unmap_ops.push(
-                gnttab_unmap_grant_ref {
-                    handle: INVALID_HANDLE,
-                    ..Default::default()
-                },
-                GFP_KERNEL,
-            )?;
+            m.push(dom, r)?;
         }
+        Ok(m)
+    }
+
+    /// An empty batch with room for `n` grants, for [`Mapping::push`].
+    pub fn with_capacity(n: usize) -> Result<Self> {
         Ok(Self {
-            map_ops,
-            unmap_ops,
+            map_ops: KVVec::with_capacity(n, GFP_KERNEL)?,
+            unmap_ops: KVVec::with_capacity(n, GFP_KERNEL)?,
             live: 0,
         })
+    }
+
+    /// Adds grant `r` of domain `dom` to a batch not mapped yet.
+    pub fn push(&mut self, dom: DomId, r: GrantRef) -> Result {
+        if self.live != 0 {
+            return Err(EINVAL);
+        }
+        self.map_ops.push(
+            gnttab_map_grant_ref {
+                ref_: r.as_u32(),
+                dom: dom.as_u16(),
+                handle: INVALID_HANDLE,
+                ..Default::default()
+            },
+            GFP_KERNEL,
+        )?;
+        self.unmap_ops.push(
+            gnttab_unmap_grant_ref {
+                handle: INVALID_HANDLE,
+                ..Default::default()
+            },
+            GFP_KERNEL,
+        )?;
+        Ok(())
     }
 
     /// How many grants are mapped.

@@ -13,7 +13,9 @@
 # Then privcmd, in a third boot of the same kernel with Xen's toolstack and a DomU:
 # MMAPBATCH_V2 of 1, 64 and 1024 frames of the running DomU (mmap, map, munmap) and a
 # trivial HYPERCALL (xen_version), per second, on the Rust privcmd and then, in the same
-# boot, on the kernel's C xen-privcmd (tests/xl-test.sh bench).
+# boot, on the kernel's C xen-privcmd (tests/xl-test.sh bench); then a grant and its end
+# of access through gntalloc, and gntdev map + mmap + munmap + unmap of 1, 16 and 64 of
+# Dom0's own grants, per second, on the Rust gntalloc and gntdev and then on C's.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,15 +44,16 @@ done
 
 cxenfs=$(c_xenfs_build "$KDIR" "$out/bench-c")
 echo "xen_privcmd_rs" >"$out/bench-xl-args"
-XRS_C_MODULES="$KDIR/drivers/xen/xen-privcmd.ko $cxenfs" \
+XRS_C_MODULES="$KDIR/drivers/xen/xen-privcmd.ko $KDIR/drivers/xen/xen-gntdev.ko $KDIR/drivers/xen/xen-gntalloc.ko $cxenfs" \
 	XRS_DOMU_KERNEL="$KDIR/arch/arm64/boot/Image" XRS_MODULE_ARGS="$out/bench-xl-args" \
 	"$here/initramfs.sh" full "$out/bench-xl.cpio.gz" \
-	"$src/xen_core.ko" "$src/xen_gntdev_rs.ko" "$src/xen_privcmd_rs.ko" "$src/xen_xenfs_rs.ko"
+	"$src/xen_core.ko" "$src/xen_gntalloc_rs.ko" "$src/xen_gntdev_rs.ko" "$src/xen_privcmd_rs.ko" \
+	"$src/xen_xenfs_rs.ko"
 step "privcmd benchmark boot, Dom0 under Xen with a DomU, -icount (log: out/bench-privcmd.log)"
 XRS_SMP=1 XRS_QEMU_EXTRA="-icount shift=0,sleep=off" XRS_KERNEL_EXTRA="kunit.enable=0" \
 	"$here/boot.sh" xen "$KDIR/arch/arm64/boot/Image" "$out/bench-xl.cpio.gz" xlbench \
 	"$out/bench-privcmd.log"
-grep -q "XRS-BENCH-PRIVCMD: c hypercall" "$out/bench-privcmd.log" ||
+grep -q "XRS-BENCH-GRANT: c gntdev-map-64" "$out/bench-privcmd.log" ||
 	die "the privcmd benchmark did not finish (see out/bench-privcmd.log)"
 
 python3 - "$out/bench-direct.log" "$out/bench-bounce.log" <<'PY'
@@ -71,11 +74,11 @@ python3 - "$out/bench-privcmd.log" <<'PY'
 import re, sys
 rows = {}
 for l in open(sys.argv[1], errors="replace"):
-    m = re.search(r"XRS-BENCH-PRIVCMD: (rust|c) (\S+) (\d+)$", l.strip())
+    m = re.search(r"XRS-BENCH-(?:PRIVCMD|GRANT): (rust|c) (\S+) (\d+)$", l.strip())
     if m:
         rows.setdefault(m.group(2), {})[m.group(1)] = int(m.group(3))
 print()
-print(f"{'privcmd, operations per second (2 s each)':40} {'rust':>8} {'C privcmd':>14} {'rust/C':>7}")
+print(f"{'privcmd, grants: operations per second (2 s)':40} {'rust':>8} {'C driver':>14} {'rust/C':>7}")
 for case, r in rows.items():
     rust, c = r.get("rust"), r.get("c")
     ratio = f"{rust / c:.2f}" if rust and c else "-"

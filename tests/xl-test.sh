@@ -82,8 +82,10 @@ if [ "$what" = bench ]; then
 	create "bench"
 	dom=$(xl domid xrs-domu)
 	/usr/lib/xrs/xen-check bench "$dom" 2 | sed 's/^XRS-BENCH-PRIVCMD: /XRS-BENCH-PRIVCMD: rust /'
+	/usr/lib/xrs/xen-check bench-grant 2 | sed 's/^XRS-BENCH-GRANT: /XRS-BENCH-GRANT: rust /'
 	swap_to_c
 	/usr/lib/xrs/xen-check bench "$dom" 2 | sed 's/^XRS-BENCH-PRIVCMD: /XRS-BENCH-PRIVCMD: c /'
+	/usr/lib/xrs/xen-check bench-grant 2 | sed 's/^XRS-BENCH-GRANT: /XRS-BENCH-GRANT: c /'
 	say "done"
 	exit 0
 fi

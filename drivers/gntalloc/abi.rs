@@ -121,13 +121,25 @@ pub fn check_limit(used: u32, count: u32, limit: u32) -> Result<(), Errno> {
 /// at offset `index` and following each other page by page (`page_size`), as C's
 /// `find_grefs()` finds them; `None` if they are not all there (or `count` is 0).
 pub fn find_run(offsets: &[u64], index: u64, count: u32, page_size: u64) -> Option<usize> {
+    find_run_by(offsets.len(), |i| offsets[i], index, count, page_size)
+}
+
+/// [`find_run`] over `len` pages whose offsets `offset(i)` gives, without a list of them.
+pub fn find_run_by(
+    len: usize,
+    offset: impl Fn(usize) -> u64,
+    index: u64,
+    count: u32,
+    page_size: u64,
+) -> Option<usize> {
     if count == 0 {
         return None;
     }
-    let start = offsets.iter().position(|&o| o == index)?;
-    let run = offsets.get(start..start + count as usize)?;
-    run.iter()
-        .enumerate()
-        .all(|(i, &o)| o == index + i as u64 * page_size)
+    let start = (0..len).find(|&i| offset(i) == index)?;
+    if start + count as usize > len {
+        return None;
+    }
+    (0..count as usize)
+        .all(|i| offset(start + i) == index + i as u64 * page_size)
         .then_some(start)
 }

@@ -244,46 +244,46 @@ fn alloc_gref(f: &AllocFile, arg: u64) -> Result {
     }
     let count = op.count as usize;
     let mut ids = KVec::<u32>::with_capacity(count, GFP_KERNEL)?;
-    let mut new = KVec::<Arc<Gref>>::with_capacity(count, GFP_KERNEL)?;
     reserve(op.count)?;
-    let index = {
-        let mut s = f.state.lock();
-        let i = s.next_index;
-        s.next_index += u64::from(op.count) * PAGE_SIZE as u64;
-        i
-    };
     let writable = op.flags & abi::FLAG_WRITABLE != 0;
-    for i in 0..count {
-        let r = Grant::new(DomId::new(op.domid), writable).and_then(|grant| {
-            Arc::pin_init(
-                pin_init!(Gref {
-                    index: index + (i * PAGE_SIZE) as u64,
-                    grant,
-                    notify <- new_mutex!(Notify::default()),
-                }),
-                GFP_KERNEL,
-            )
-        });
-        match r {
-            Ok(g) => {
-                // Within the capacity reserved above: these cannot fail.
-                ids.push(g.grant.gref().as_u32(), GFP_KERNEL)?;
-                new.push(g, GFP_KERNEL)?;
-            }
-            Err(e) => {
-                // The pages made so far give their units back as they drop.
-                release((count - i) as u32);
-                return Err(e);
-            }
-        }
-    }
-    {
+    let index = {
+        // The pages go into the file's list as they are made: the lock is held across
+        // allocations (no user memory), so that a failure can take them out again.
         let mut s = f.state.lock();
-        s.grefs.reserve(count, GFP_KERNEL)?;
-        for g in new.drain_all() {
-            s.grefs.push(g, GFP_KERNEL)?;
+        let index = s.next_index;
+        s.next_index += u64::from(op.count) * PAGE_SIZE as u64;
+        if let Err(e) = s.grefs.reserve(count, GFP_KERNEL) {
+            release(op.count);
+            return Err(e.into());
         }
-    }
+        for i in 0..count {
+            let r = Grant::new(DomId::new(op.domid), writable).and_then(|grant| {
+                Arc::pin_init(
+                    pin_init!(Gref {
+                        index: index + (i * PAGE_SIZE) as u64,
+                        grant,
+                        notify <- new_mutex!(Notify::default()),
+                    }),
+                    GFP_KERNEL,
+                )
+            });
+            match r {
+                Ok(g) => {
+                    // Within the capacities reserved above: these cannot fail.
+                    ids.push(g.grant.gref().as_u32(), GFP_KERNEL)?;
+                    s.grefs.push(g, GFP_KERNEL)?;
+                }
+                Err(e) => {
+                    // Those made so far give their units back as they drop.
+                    release((count - i) as u32);
+                    let keep = s.grefs.len() - i;
+                    s.grefs.truncate(keep);
+                    return Err(e);
+                }
+            }
+        }
+        index
+    };
     // Written back with the file unlocked; on a fault the pages stay allocated, as in C
     // (the caller can only close the file to free them).
     op.index = index;
@@ -299,13 +299,15 @@ fn alloc_gref(f: &AllocFile, arg: u64) -> Result {
     Ok(())
 }
 
-/// The offsets of a file's pages.
-fn offsets(grefs: &[Arc<Gref>]) -> Result<KVec<u64>> {
-    let mut v = KVec::with_capacity(grefs.len(), GFP_KERNEL)?;
-    for g in grefs {
-        v.push(g.index, GFP_KERNEL)?;
-    }
-    Ok(v)
+/// Where in a file's pages `count` pages from offset `index` are, one after the other.
+fn find_run(grefs: &[Arc<Gref>], index: u64, count: u32) -> Option<usize> {
+    abi::find_run_by(
+        grefs.len(),
+        |i| grefs[i].index,
+        index,
+        count,
+        PAGE_SIZE as u64,
+    )
 }
 
 /// `IOCTL_GNTALLOC_DEALLOC_GREF`: the file lets go of `count` pages from `index`
@@ -313,17 +315,12 @@ fn offsets(grefs: &[Arc<Gref>]) -> Result<KVec<u64>> {
 /// them until it goes.
 fn dealloc_gref(f: &AllocFile, arg: u64) -> Result {
     let op: abi::DeallocGref = read(arg)?;
-    let gone = {
-        let mut s = f.state.lock();
-        let pos = abi::find_run(&offsets(&s.grefs)?, op.index, op.count, PAGE_SIZE as u64)
-            .ok_or(err(abi::EINVAL))?;
-        let mut gone = KVec::with_capacity(op.count as usize, GFP_KERNEL)?;
-        for _ in 0..op.count {
-            gone.push(s.grefs.remove(pos).map_err(|_| EINVAL)?, GFP_KERNEL)?;
-        }
-        gone
-    };
-    drop(gone);
+    let mut s = f.state.lock();
+    let pos = find_run(&s.grefs, op.index, op.count).ok_or(err(abi::EINVAL))?;
+    for _ in 0..op.count {
+        // Dropped here, under the file's lock: a page's end touches no user memory.
+        drop(s.grefs.remove(pos).map_err(|_| EINVAL)?);
+    }
     Ok(())
 }
 
@@ -383,8 +380,7 @@ unsafe extern "C" fn mmap(file: *mut bindings::file, vma: *mut bindings::vm_area
     let index = (unsafe { (*vma).vm_pgoff } as u64) << PAGE_SHIFT;
     let grefs = (|| -> Result<Arc<VmaGrefs>> {
         let s = f.state.lock();
-        let pos = abi::find_run(&offsets(&s.grefs)?, index, count as u32, PAGE_SIZE as u64)
-            .ok_or(err(abi::ENOENT))?;
+        let pos = find_run(&s.grefs, index, count as u32).ok_or(err(abi::ENOENT))?;
         let mut v = KVec::with_capacity(count, GFP_KERNEL)?;
         for g in &s.grefs[pos..pos + count] {
             v.push(g.clone(), GFP_KERNEL)?;

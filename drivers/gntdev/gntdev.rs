@@ -258,21 +258,33 @@ fn map_grant_ref(f: &GntdevFile, arg: u64) -> Result {
     let count = abi::check_count(op.count, crate::limit()).map_err(err)?;
     // As C: the pages first (ENOMEM), then the grants (EFAULT).
     let pages = GrantPages::alloc(count)?;
-    let mut grants = KVVec::<(DomId, GrantRef)>::with_capacity(count, GFP_KERNEL)?;
+    let mut mapping = Mapping::with_capacity(count)?;
     let mut reader = UserSlice::new(
         UserPtr::from_addr((arg + abi::MAP_GRANT_REF_REFS) as usize),
         count * size_of::<abi::GrantRef>(),
     )
     .reader();
-    for _ in 0..count {
-        let g: abi::GrantRef = reader.read()?;
-        // `domid_t` is 16 bits: C truncates the same way.
-        grants.push(
-            (DomId::new(g.domid as u16), GrantRef::new(g.gref)),
-            GFP_KERNEL,
-        )?;
+    // Copied 32 at a time through the stack (one copy for a small batch, as C's).
+    let mut chunk = [MaybeUninit::<abi::GrantRef>::uninit(); 32];
+    let mut left = count;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        // SAFETY: `n` uninitialised grant structures, seen as their bytes.
+        let raw = unsafe {
+            core::slice::from_raw_parts_mut(
+                chunk.as_mut_ptr().cast::<MaybeUninit<u8>>(),
+                n * size_of::<abi::GrantRef>(),
+            )
+        };
+        reader.read_raw(raw)?;
+        for c in &chunk[..n] {
+            // SAFETY: initialised by the copy; any bytes are a grant structure.
+            let g = unsafe { c.assume_init() };
+            // `domid_t` is 16 bits: C truncates the same way.
+            mapping.push(DomId::new(g.domid as u16), GrantRef::new(g.gref))?;
+        }
+        left -= n;
     }
-    let mapping = Mapping::new(&grants)?;
     let state = MapState {
         pages: Some(pages),
         mapping,

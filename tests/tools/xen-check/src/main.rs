@@ -9,6 +9,7 @@
 //!
 //! usage: xen-check check DOMID XENFS_DIR [rust-only]
 //!        xen-check share   (gntalloc and gntdev in Dom0: see share.rs)
+//!        xen-check bench-grant SECONDS
 //!        xen-check bench DOMID SECONDS
 //!
 //! DOMID is a running DomU whose RAM starts at gfn 0x40000 (Xen's arm64 guest layout).
@@ -903,6 +904,11 @@ fn main() -> ExitCode {
                 println!("XRS-PARITY: case {name} = {r}");
             }
             println!("XRS-PARITY: done");
+            ExitCode::SUCCESS
+        }
+        (Some("bench-grant"), _) => {
+            let secs = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2.0);
+            share::bench(secs);
             ExitCode::SUCCESS
         }
         (Some("share"), _) => {

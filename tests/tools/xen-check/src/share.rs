@@ -290,3 +290,50 @@ pub fn run() -> bool {
     println!("XRS-SHARE: done");
     s.bad == 0
 }
+
+/// Grants per second through gntalloc (grant + end of access: ALLOC_GREF and
+/// DEALLOC_GREF of one page), and gntdev map + mmap + munmap + unmap of 1, 16 and 64 of
+/// Dom0's own grants per second. Prints "XRS-BENCH-GRANT: ROW OPS_PER_S".
+pub fn bench(secs: f64) {
+    let ga = open("/dev/xen/gntalloc", O_RDWR);
+    let gd = open("/dev/xen/gntdev", O_RDWR);
+    assert!(ga >= 0 && gd >= 0, "open gntalloc/gntdev: {ga} {gd}");
+    let t = std::time::Instant::now();
+    let mut ops = 0u64;
+    while t.elapsed().as_secs_f64() < secs {
+        let (r, i, _) = alloc(ga, 1);
+        assert_eq!(r, 0, "ALLOC_GREF: {}", errno_name(r));
+        let d = [i, 1];
+        assert_eq!(ioctl(ga, DEALLOC_GREF, d.as_ptr()), 0);
+        ops += 1;
+    }
+    println!(
+        "XRS-BENCH-GRANT: grant-end {:.0}",
+        ops as f64 / t.elapsed().as_secs_f64()
+    );
+    for n in [1usize, 16, 64] {
+        let (r, gi, refs) = alloc(ga, n);
+        assert_eq!(r, 0, "ALLOC_GREF of {n}: {}", errno_name(r));
+        let len = n as u64 * PAGE;
+        let t = std::time::Instant::now();
+        let mut ops = 0u64;
+        while t.elapsed().as_secs_f64() < secs {
+            let (r, di) = map(gd, &refs);
+            assert_eq!(r, 0, "MAP_GRANT_REF: {}", errno_name(r));
+            let b = mmap_prot(len, RW, MAP_SHARED, gd, di);
+            assert!(b > 0, "mmap: {}", errno_name(b));
+            munmap(b, len);
+            let u = [di, n as u64];
+            assert_eq!(ioctl(gd, UNMAP_GRANT_REF, u.as_ptr()), 0);
+            ops += 1;
+        }
+        println!(
+            "XRS-BENCH-GRANT: gntdev-map-{n} {:.0}",
+            ops as f64 / t.elapsed().as_secs_f64()
+        );
+        let d = [gi, n as u64];
+        ioctl(ga, DEALLOC_GREF, d.as_ptr());
+    }
+    close(ga);
+    close(gd);
+}
