@@ -12,6 +12,7 @@ use kernel::ffi::{
 
 pub(crate) use xen::ffi::{
     __set_phys_to_machine, //
+    page_address,          //
     page_to_phys,          //
     pfn_to_page,           //
 };
@@ -21,6 +22,8 @@ pub(crate) use xen::ffi::{
     reason = "bindgen's struct device has zero-sized members; only pointers cross over"
 )]
 extern "C" {
+    /// Marks the running KUnit case skipped, with `reason`.
+    fn xrs_core_test_skip(reason: *const kernel::ffi::c_char);
     /// `pfn_to_bfn()`.
     pub(crate) fn xrs_pfn_to_bfn(xen_pfn: c_ulong) -> c_ulong;
     /// `bfn_to_pfn()`.
@@ -62,4 +65,10 @@ extern "C" {
     pub(crate) fn xrs_vunmap(addr: *const c_void);
     /// `get_order()`.
     pub(crate) fn xrs_get_order(size: c_ulong) -> c_int;
+}
+
+/// Marks the running KUnit case skipped, with `reason`.
+pub(crate) fn skip(reason: &core::ffi::CStr) {
+    // SAFETY: `reason` is NUL-terminated; KUnit copies it.
+    unsafe { xrs_core_test_skip(kernel::str::CStrExt::as_char_ptr(reason)) };
 }

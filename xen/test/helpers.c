@@ -11,6 +11,9 @@
 #include <linux/vmalloc.h>
 #include <xen/page.h>
 
+#include <kunit/test.h>
+#include <kunit/test-bug.h>
+
 #include "helpers.h"
 
 unsigned long xrs_pfn_to_bfn(unsigned long xen_pfn)
@@ -121,4 +124,12 @@ void xrs_vunmap(const void *addr)
 int xrs_get_order(unsigned long size)
 {
 	return get_order(size);
+}
+
+void xrs_core_test_skip(const char *reason)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	if (test)
+		kunit_mark_skipped(test, "%s", reason);
 }

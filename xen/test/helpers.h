@@ -26,5 +26,6 @@ bool xrs_kernel_is_vmalloc_addr(const void *addr);
 void *xrs_vmap(struct page **pages, unsigned int count);
 void xrs_vunmap(const void *addr);
 int xrs_get_order(unsigned long size);
+void xrs_core_test_skip(const char *reason);
 
 #endif

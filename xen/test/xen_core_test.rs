@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! KUnit suites of the Xen core's translation (`xen::dma`), run against the live kernel
-//! when this module loads: `xen_dma_ranges`, `xen_dma_p2m`, `xen_dma_virt`. Each compares
-//! the core's answer with the kernel's own C on the same input (`helpers.c`). The module
-//! does nothing else.
+//! KUnit suites of the Xen core, run against the live kernel when this module loads:
+//! `xen_dma_ranges`, `xen_dma_p2m`, `xen_dma_virt` (the translation, each compared with
+//! the kernel's own C on the same input, `helpers.c`) and `xen_grant` (the grant layer
+//! against the kernel's grant table and Xen). The module does nothing else.
 
 use kernel::prelude::*;
 
 mod ffi;
+mod grant;
 mod p2m;
 mod ranges;
 mod virt;
