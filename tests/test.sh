@@ -86,7 +86,7 @@ sed '$d' "$out/stress-xen.summary"
 grep -E '^XRS-STRESS: (rounds|load (maps|irq_maps|allocs|map_failures)|free-pages)' \
 	"$out/stress-xen.log" | sed 's/^XRS-STRESS: /  /' || true
 
-step "Xen's xl on the Rust privcmd, hypercall device and xenfs; parity with C (log: out/xl-xen.log)"
+step "Xen's xl on the Rust privcmd, hypercall device, xenfs, gntdev, gntalloc; parity with C (log: out/xl-xen.log)"
 cxenfs=$(c_xenfs_build "$KDIR" "$out")
 # The toolstack runs on the Rust privcmd, xenfs and gntdev; the kernel's C xen-privcmd,
 # xenfs and xen-gntdev are loaded only for the parity phase, after the xl rounds.

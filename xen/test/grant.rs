@@ -114,4 +114,34 @@ mod tests {
         m.unmap(&pages)?;
         Ok(())
     }
+
+    #[test]
+    fn running_out_of_references_is_enospc_and_recovers() -> Result {
+        if !under_xen() {
+            return Ok(());
+        }
+        // Grant until the table, grown to its limit, has no reference left.
+        let mut all = KVVec::new();
+        let e = loop {
+            match Grant::new(SELF, false) {
+                Ok(g) => all.push(g, GFP_KERNEL)?,
+                Err(e) => break e,
+            }
+            if all.len() > 1 << 20 {
+                break EINVAL;
+            }
+        };
+        pr_info!(
+            "xen_grant: {} references granted before {:?}\n",
+            all.len(),
+            e
+        );
+        assert_eq!(e, ENOSPC);
+        assert!(all.len() >= 1000);
+        drop(all);
+        // Every reference came back.
+        let g = Grant::new(SELF, false)?;
+        drop(g);
+        Ok(())
+    }
 }
