@@ -124,13 +124,17 @@ impl PinnedDrop for GrantMap {
         let s = &mut *s;
         if let Some(pages) = &s.pages {
             if s.mapping.live() > 0 {
-                if s.notify.flags & abi::UNMAP_NOTIFY_CLEAR_BYTE != 0 {
+                // Only through a writable mapping: CLEAR_BYTE set before a read-only
+                // mmap would have the kernel write to a page Xen maps read-only (C
+                // does, and faults).
+                if s.notify.flags & abi::UNMAP_NOTIFY_CLEAR_BYTE != 0
+                    && s.access == Some(Access::ReadWrite)
+                {
                     let page = (s.notify.addr >> PAGE_SHIFT) as usize;
                     let off = (s.notify.addr & (kernel::page::PAGE_SIZE as u64 - 1)) as usize;
                     if page < pages.len() {
                         // SAFETY: a byte of a page of the mapping, in the linear map,
-                        // still mapping the grant (live), which is writable: a
-                        // read-only mapping refuses CLEAR_BYTE.
+                        // still mapping the grant (live) writable.
                         unsafe { pages.address(page).add(off).write_volatile(0) };
                     }
                 }

@@ -143,7 +143,7 @@ impl Drop for Dev {
 const RW: u64 = 3;
 const RO: u64 = 1;
 
-pub fn cases(dom: u16) -> Vec<(&'static str, String)> {
+pub fn cases(dom: u16, rust_only: bool) -> Vec<(&'static str, String)> {
     let d = u32::from(dom);
     let mut v: Vec<(&'static str, String)> = Vec::new();
     let with = |f: &dyn Fn(&Dev) -> String| f(&Dev::open());
@@ -431,6 +431,22 @@ pub fn cases(dom: u16) -> Vec<(&'static str, String)> {
             format!("unmap {u}; byte after {after:#x}")
         }),
     ));
+    if rust_only {
+        v.push((
+            "gntdev-clear-byte-then-read-only-mmap",
+            with(&|g| {
+                // C writes the byte at unmap through a read-only grant mapping: a fault.
+                let (_, i) = g.map(d, CONSOLE_REF);
+                let n = res(g.notify(i + SPARE_BYTE, 1, 0));
+                let a = g.mmap(1, RO, MAP_SHARED, i);
+                let m = res(a);
+                if a > 0 {
+                    munmap(a, PAGE);
+                }
+                format!("notify {n}; mmap {m}; unmap {}", res(g.unmap(i, 1)))
+            }),
+        ));
+    }
     let copy = |g: &Dev, seg: Segment| -> String {
         let mut s = seg;
         let c = Copy {

@@ -898,7 +898,7 @@ fn main() -> ExitCode {
                 .cases(rust_only)
                 .into_iter()
                 .chain(Check::xenfs_cases(&xenfs))
-                .chain(gntdev::cases(dom))
+                .chain(gntdev::cases(dom, rust_only))
                 .chain(gntalloc::cases())
             {
                 println!("XRS-PARITY: case {name} = {r}");
