@@ -16,6 +16,8 @@
 //! - [`evtchn`]: references on user space's event channel ports, and sending on them.
 //! - [`pages`]: an owned block of `1 << order` pages.
 //! - [`misc`]: a misc device with file operations of the driver's own.
+//! - [`vma`]: a VMA holding a reference of the driver's; [`user`]: one value copied from
+//!   or to user space.
 //! - [`ffi`]: the C the core reaches: its helpers (`helpers.c`) and undeclared exports.
 //!
 //! Built as the module `xen_core.ko`. The stack's other modules are compiled against its
@@ -37,6 +39,8 @@ pub mod grant;
 pub mod hypercall;
 pub mod misc;
 pub mod pages;
+pub mod user;
+pub mod vma;
 
 module! {
     type: XenCore,

@@ -15,7 +15,6 @@
 //! C header: [`include/uapi/xen/gntalloc.h`](srctree/include/uapi/xen/gntalloc.h).
 
 use core::mem::size_of;
-use core::ptr;
 
 use kernel::bindings;
 use kernel::ffi::{
@@ -35,9 +34,8 @@ use kernel::sync::atomic::{
     Relaxed, //
 };
 use kernel::sync::{
-    Arc,       //
-    ArcBorrow, //
-    Mutex,     //
+    Arc,   //
+    Mutex, //
 };
 use kernel::transmute::FromBytes;
 use kernel::uaccess::{
@@ -48,6 +46,7 @@ use xen::domid::DomId;
 use xen::evtchn::PortRef;
 use xen::grant::Grant;
 use xen::misc::StaticFops;
+use xen::user::read;
 
 use crate::abi::{
     self, //
@@ -228,13 +227,6 @@ unsafe extern "C" fn ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulong)
     }
 }
 
-/// A `T` read from user address `at`.
-fn read<T: FromBytes>(at: u64) -> Result<T> {
-    UserSlice::new(UserPtr::from_addr(at as usize), size_of::<T>())
-        .reader()
-        .read::<T>()
-}
-
 /// `IOCTL_GNTALLOC_ALLOC_GREF`: `count` zeroed pages granted to `domid`, at the file's
 /// next offset; their grant references are written back after the header.
 fn alloc_gref(f: &AllocFile, arg: u64) -> Result {
@@ -356,8 +348,8 @@ fn set_unmap_notify(f: &AllocFile, arg: u64) -> Result {
 
 /// The VMA operations of a mapping of this device.
 static VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
-    open: Some(vma_open),
-    close: Some(vma_close),
+    open: Some(xen::vma::arc_open::<VmaGrefs>),
+    close: Some(xen::vma::arc_close::<VmaGrefs>),
     ..pin_init::zeroed()
 };
 
@@ -406,36 +398,10 @@ unsafe extern "C" fn mmap(file: *mut bindings::file, vma: *mut bindings::vm_area
             return r;
         }
     }
-    // SAFETY: as above; `vma_close` drops the reference.
+    // SAFETY: as above; the operations are `xen::vma`'s for a `VmaGrefs`.
     unsafe {
         (*vma).vm_ops = &VM_OPS;
-        (*vma).vm_private_data = Arc::into_raw(grefs).cast_mut().cast();
+        xen::vma::set_arc(vma, grefs);
     }
     0
-}
-
-/// `open`: a VMA split off or copied on fork maps the same pages: one more reference.
-///
-/// # Safety
-///
-/// Called by the mm with a VMA copied from one of this device's.
-unsafe extern "C" fn vma_open(vma: *mut bindings::vm_area_struct) {
-    // SAFETY: the copied VMA holds the pointer `mmap` stored, whose reference the original
-    // still holds.
-    let g: Arc<VmaGrefs> =
-        unsafe { ArcBorrow::from_raw((*vma).vm_private_data.cast::<VmaGrefs>()) }.into();
-    let _ = Arc::into_raw(g);
-}
-
-/// `close`: drops the VMA's reference on its pages.
-///
-/// # Safety
-///
-/// Called by the mm with a VMA of this device that goes away.
-unsafe extern "C" fn vma_close(vma: *mut bindings::vm_area_struct) {
-    // SAFETY: `mmap` or `vma_open` took a reference for this VMA.
-    let g = unsafe { Arc::from_raw((*vma).vm_private_data.cast::<VmaGrefs>()) };
-    // SAFETY: as above; the VMA goes away.
-    unsafe { (*vma).vm_private_data = ptr::null_mut() };
-    drop(g);
 }

@@ -33,9 +33,8 @@ use kernel::new_mutex;
 use kernel::page::PAGE_SHIFT;
 use kernel::prelude::*;
 use kernel::sync::{
-    Arc,       //
-    ArcBorrow, //
-    Mutex,     //
+    Arc,   //
+    Mutex, //
 };
 use kernel::transmute::FromBytes;
 use kernel::uaccess::{
@@ -52,6 +51,10 @@ use xen::grant::{
     Mapping,    //
 };
 use xen::misc::StaticFops;
+use xen::user::{
+    read,  //
+    write, //
+};
 
 use crate::abi::{
     self, //
@@ -241,20 +244,6 @@ unsafe extern "C" fn ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulong)
     }
 }
 
-/// A `T` read from user address `at`.
-fn read<T: FromBytes>(at: u64) -> Result<T> {
-    UserSlice::new(UserPtr::from_addr(at as usize), size_of::<T>())
-        .reader()
-        .read::<T>()
-}
-
-/// Writes `v` to user address `at`.
-fn write<T: kernel::transmute::AsBytes>(at: u64, v: &T) -> Result {
-    UserSlice::new(UserPtr::from_addr(at as usize), size_of::<T>())
-        .writer()
-        .write(v)
-}
-
 /// `IOCTL_GNTDEV_MAP_GRANT_REF`: takes pages for `count` grants and puts them at a free
 /// offset of the file, for mmap to map them.
 fn map_grant_ref(f: &GntdevFile, arg: u64) -> Result {
@@ -360,7 +349,7 @@ fn get_offset_for_vaddr(arg: u64) -> Result {
     // operations holds a reference on its mapping in `vm_private_data`.
     let found = unsafe {
         if !vma.is_null() && ptr::eq((*vma).vm_ops, &VM_OPS) && !(*vma).vm_private_data.is_null() {
-            let m = &*(*vma).vm_private_data.cast::<GrantMap>();
+            let m = xen::vma::get::<GrantMap>(vma);
             Some((m.index, m.count))
         } else {
             None
@@ -552,8 +541,8 @@ fn grant_copy(arg: u64) -> Result {
 
 /// The VMA operations of a mapping of this device.
 static VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
-    open: Some(vma_open),
-    close: Some(vma_close),
+    open: Some(xen::vma::arc_open::<GrantMap>),
+    close: Some(xen::vma::arc_close::<GrantMap>),
     ..pin_init::zeroed()
 };
 
@@ -625,36 +614,10 @@ unsafe extern "C" fn mmap(file: *mut bindings::file, vma: *mut bindings::vm_area
             return ret;
         }
     }
-    // SAFETY: as above; `vma_close` drops the reference.
+    // SAFETY: as above; the operations are `xen::vma`'s for a `GrantMap`.
     unsafe {
         (*vma).vm_ops = &VM_OPS;
-        (*vma).vm_private_data = Arc::into_raw(map).cast_mut().cast();
+        xen::vma::set_arc(vma, map);
     }
     0
-}
-
-/// `open`: a VMA split off or copied on fork maps the same grants: one more reference.
-///
-/// # Safety
-///
-/// Called by the mm with a VMA copied from one of this device's.
-unsafe extern "C" fn vma_open(vma: *mut bindings::vm_area_struct) {
-    // SAFETY: the copied VMA holds the pointer `mmap` stored, whose reference the original
-    // still holds.
-    let map: Arc<GrantMap> =
-        unsafe { ArcBorrow::from_raw((*vma).vm_private_data.cast::<GrantMap>()) }.into();
-    let _ = Arc::into_raw(map);
-}
-
-/// `close`: drops the VMA's reference; the last one unmaps the grants.
-///
-/// # Safety
-///
-/// Called by the mm with a VMA of this device that goes away.
-unsafe extern "C" fn vma_close(vma: *mut bindings::vm_area_struct) {
-    // SAFETY: `mmap` or `vma_open` took a reference for this VMA.
-    let map = unsafe { Arc::from_raw((*vma).vm_private_data.cast::<GrantMap>()) };
-    // SAFETY: as above; the VMA goes away.
-    unsafe { (*vma).vm_private_data = ptr::null_mut() };
-    drop(map);
 }

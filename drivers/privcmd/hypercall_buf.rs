@@ -10,8 +10,6 @@
 //!
 //! C: drivers/xen/privcmd-buf.c.
 
-use core::ptr;
-
 use kernel::bindings;
 use kernel::ffi::{
     c_int,   //
@@ -19,10 +17,7 @@ use kernel::ffi::{
 };
 use kernel::page::Page;
 use kernel::prelude::*;
-use kernel::sync::{
-    Arc,       //
-    ArcBorrow, //
-};
+use kernel::sync::Arc;
 use xen::misc::StaticFops;
 
 /// The pages of one mapping.
@@ -42,8 +37,8 @@ pub fn fops() -> &'static bindings::file_operations {
 }
 
 static VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
-    open: Some(vma_open),
-    close: Some(vma_close),
+    open: Some(xen::vma::arc_open::<BufPages>),
+    close: Some(xen::vma::arc_close::<BufPages>),
     fault: Some(vma_fault),
     ..pin_init::zeroed()
 };
@@ -84,38 +79,12 @@ unsafe extern "C" fn mmap(_file: *mut bindings::file, vma: *mut bindings::vm_are
     if ret != 0 {
         return ret;
     }
-    // SAFETY: as above; `vma_close` takes the reference back.
+    // SAFETY: as above; the operations are `xen::vma`'s for `BufPages`.
     unsafe {
         (*vma).vm_ops = &VM_OPS;
-        (*vma).vm_private_data = Arc::into_raw(pages).cast_mut().cast();
+        xen::vma::set_arc(vma, pages);
     }
     0
-}
-
-/// `open`: a new VMA (split, fork) shares the pages.
-///
-/// # Safety
-///
-/// Called by the mm with a VMA copied from one of this device's.
-unsafe extern "C" fn vma_open(vma: *mut bindings::vm_area_struct) {
-    // SAFETY: the copied VMA holds the pointer `mmap` stored, whose reference the original
-    // still holds.
-    let pages: Arc<BufPages> =
-        unsafe { ArcBorrow::from_raw((*vma).vm_private_data.cast::<BufPages>()) }.into();
-    // One more reference, which this VMA's `vma_close` drops.
-    let _ = Arc::into_raw(pages);
-}
-
-/// `close`: drops the VMA's reference on the pages.
-///
-/// # Safety
-///
-/// Called by the mm with a VMA of this device that goes away.
-unsafe extern "C" fn vma_close(vma: *mut bindings::vm_area_struct) {
-    // SAFETY: `mmap` or `vma_open` took a reference for this VMA.
-    drop(unsafe { Arc::from_raw((*vma).vm_private_data.cast::<BufPages>()) });
-    // SAFETY: as above; the VMA goes away.
-    unsafe { (*vma).vm_private_data = ptr::null_mut() };
 }
 
 /// `fault`: every page is mapped at `mmap`; anything else is an error.

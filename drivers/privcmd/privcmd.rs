@@ -43,6 +43,7 @@ use kernel::uaccess::{
 use xen::bindings as xb;
 use xen::hypercall;
 use xen::misc::StaticFops;
+use xen::user::read;
 
 use crate::abi::{
     self,         //
@@ -160,13 +161,6 @@ unsafe extern "C" fn ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulong)
         None => Err(ENOTTY),
     };
     r.unwrap_or_else(|e| e.to_errno() as c_long)
-}
-
-/// A `T` read from user address `arg`.
-fn read<T: FromBytes>(arg: u64) -> Result<T> {
-    UserSlice::new(UserPtr::from_addr(arg as usize), size_of::<T>())
-        .reader()
-        .read::<T>()
 }
 
 /// `n` values of `T` read from user address `arg`, `CHUNK` at a time: the buffer grows
