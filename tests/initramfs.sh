@@ -15,6 +15,26 @@ shift 2
 root="$XRS_CACHE/arm64-root"
 [ -x "$root/usr/bin/busybox" ] || die "busybox missing in $root: run tests/setup.sh"
 
+# elf_with_libs ROOT FILE DEST: copies ROOT/FILE to DEST/FILE with the shared libraries it
+# needs, found in ROOT's library directories, transitively.
+elf_with_libs() {
+	local root=$1 file=$2 dest=$3 lib dir found
+	[ -e "$dest/$file" ] && return 0
+	mkdir -p "$dest/$(dirname "$file")"
+	cp -L "$root/$file" "$dest/$file"
+	for lib in $(llvm-readelf-19 -d "$root/$file" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+		found=
+		for dir in usr/lib/aarch64-linux-gnu usr/lib; do
+			if [ -e "$root/$dir/$lib" ]; then
+				elf_with_libs "$root" "$dir/$lib" "$dest"
+				found=1
+				break
+			fi
+		done
+		[ -n "$found" ] || die "$file needs $lib, which $root does not have"
+	done
+}
+
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{proc,sys,dev,tmp,etc,root,usr/bin,usr/sbin,usr/lib/modules/xrs}
@@ -29,26 +49,6 @@ install -m 0755 "$here/stress-test.sh" "$stage/usr/lib/xrs/stress-test.sh"
 install -m 0755 "$here/bind-test.sh" "$stage/usr/lib/xrs/bind-test.sh"
 install -m 0755 "$here/dom0-up.sh" "$stage/usr/lib/xrs/dom0-up.sh"
 install -m 0755 "$here/xl-test.sh" "$stage/usr/lib/xrs/xl-test.sh"
-# A DomU for xl create (XRS_DOMU_KERNEL: its kernel): busybox and tests/domu-init.sh.
-if [ -n "${XRS_DOMU_KERNEL:-}" ]; then
-	domu=$(mktemp -d)
-	mkdir -p "$domu"/{proc,sys,dev,usr/bin} "$stage/usr/lib/xrs/domu"
-	ln -s usr/bin "$domu/bin"
-	cp "$root/usr/bin/busybox" "$domu/usr/bin/busybox"
-	for c in sh mount echo cat grep tr uname sleep; do ln -s busybox "$domu/usr/bin/$c"; done
-	install -m 0755 "$here/domu-init.sh" "$domu/init"
-	(cd "$domu" && find . | cpio -o -H newc --quiet | gzip -1) >"$stage/usr/lib/xrs/domu/initrd.cpio.gz"
-	rm -rf "$domu"
-	cp "$XRS_DOMU_KERNEL" "$stage/usr/lib/xrs/domu/Image"
-	cat >"$stage/usr/lib/xrs/domu/domu.cfg" <<-CFG
-		name = "xrs-domu"
-		kernel = "/usr/lib/xrs/domu/Image"
-		ramdisk = "/usr/lib/xrs/domu/initrd.cpio.gz"
-		extra = "console=hvc0 rdinit=/init"
-		memory = 192
-		vcpus = 1
-	CFG
-fi
 # C modules the tests load next to the Rust ones, from the kernel build: XRS_C_MODULES.
 mkdir -p "$stage/usr/lib/modules/c"
 for m in ${XRS_C_MODULES:-}; do
@@ -62,6 +62,37 @@ for tool in map-bench xen-check; do
 		die "building tests/tools/$tool failed"
 	install -m 0755 "$src/target/aarch64-unknown-linux-musl/release/$tool" "$stage/usr/lib/xrs/$tool"
 done
+# A DomU for xl create (XRS_DOMU_KERNEL: its kernel): busybox and tests/domu-init.sh.
+if [ -n "${XRS_DOMU_KERNEL:-}" ]; then
+	domu=$(mktemp -d)
+	mkdir -p "$domu"/{proc,sys,dev,usr/bin} "$stage/usr/lib/xrs/domu"
+	ln -s usr/bin "$domu/bin"
+	cp "$root/usr/bin/busybox" "$domu/usr/bin/busybox"
+	for c in sh mount echo cat cut grep tr uname sleep insmod kill sed; do ln -s busybox "$domu/usr/bin/$c"; done
+	install -m 0755 "$here/domu-init.sh" "$domu/init"
+	# The vchan server: Xen's vchan-socket-proxy with the libraries it needs, the
+	# project's xen-check on the other end of its socket, and the Rust gntalloc.
+	mkdir -p "$domu/usr/lib/xrs" "$domu/usr/lib/modules"
+	ln -s usr/lib "$domu/lib"
+	elf_with_libs "$root" usr/lib/xen-4.20/bin/vchan-socket-proxy "$domu"
+	# Its interpreter, /lib/ld-linux-aarch64.so.1.
+	ln -s aarch64-linux-gnu/ld-linux-aarch64.so.1 "$domu/usr/lib/ld-linux-aarch64.so.1"
+	install -m 0755 "$stage/usr/lib/xrs/xen-check" "$domu/usr/lib/xrs/xen-check"
+	for m in "$@"; do
+		case "$(basename "$m")" in xen_core.ko | xen_gntalloc_rs.ko) cp "$m" "$domu/usr/lib/modules/" ;; esac
+	done
+	(cd "$domu" && find . | cpio -o -H newc --quiet | gzip -1) >"$stage/usr/lib/xrs/domu/initrd.cpio.gz"
+	rm -rf "$domu"
+	cp "$XRS_DOMU_KERNEL" "$stage/usr/lib/xrs/domu/Image"
+	cat >"$stage/usr/lib/xrs/domu/domu.cfg" <<-CFG
+		name = "xrs-domu"
+		kernel = "/usr/lib/xrs/domu/Image"
+		ramdisk = "/usr/lib/xrs/domu/initrd.cpio.gz"
+		extra = "console=hvc0 rdinit=/init"
+		memory = 192
+		vcpus = 1
+	CFG
+fi
 cp "$root/usr/bin/busybox" "$stage/usr/bin/busybox"
 for m in "$@"; do
 	cp "$m" "$stage/usr/lib/modules/xrs/"

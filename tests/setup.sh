@@ -27,7 +27,7 @@ QEMU_PKG=qemu-system-arm
 XEN_VER=4.20.4+63-g7abfd2bce2-0+deb13u1
 ARM64_XEN_PKGS=(xen-hypervisor-4.20-arm64 xen-utils-4.20 xen-utils-common libxenmisc4.20
 	libxenstore4 libxengnttab1 libxencall1 libxenforeignmemory1 libxenevtchn1
-	libxentoollog1 libxendevicemodel1 libxenhypfs1 libxentoolcore1)
+	libxentoollog1 libxendevicemodel1 libxenhypfs1 libxentoolcore1 xenstore-utils)
 ARM64_PKGS=(busybox-static libc6 libgcc-s1 libyajl2 libfdt1 libuuid1 libncurses6 libtinfo6 zlib1g)
 
 # Raspberry Pi 4 boot files (tests/setup.sh rpi4, for make rpi4): host tools without their

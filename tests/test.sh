@@ -46,6 +46,8 @@ step "host tests: cargo test (pure crates, property tests)"
 set +e
 (cd "$top" && cargo test --workspace --locked 2>&1) >"$out/host.log"
 host_rc=$?
+# The test tool's own pure parts (its patterns and checksums).
+(cd "$top/tests/tools/xen-check" && cargo test --locked 2>&1) >>"$out/host.log" || host_rc=1
 set -e
 read -r hp hf hi < <(awk '/^test result:/ {p+=$4; f+=$6; i+=$8} END {print p+0, f+0, i+0}' "$out/host.log")
 [ $host_rc = 0 ] || { grep -E "panicked|FAILED|error" "$out/host.log" | head -20; [ "$hf" -gt 0 ] || hf=1; }

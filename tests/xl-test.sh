@@ -56,6 +56,49 @@ create() {
 	fi
 }
 
+# vchan: Xen's vchan-socket-proxy as the client in Dom0 (the DomU's pages mapped through
+# /dev/xen/gntdev) of the server the DomU started (tests/domu-init.sh), 1 MiB each way
+# between tests/tools/xen-check at both ends; says what both ends received, as "$1".
+vchan() {
+	dom=$(xl domid xrs-domu)
+	base=/local/domain/$dom/data
+	n=0
+	while [ "$(xenstore-read "$base/vchan-state" 2>/dev/null)" != running ] && [ $n -lt 120 ]; do
+		sleep 1
+		n=$((n + 1))
+	done
+	if [ "$(xenstore-read "$base/vchan-state" 2>/dev/null)" != running ]; then
+		say "bad: $1: vchan: the DomU's server did not start in 120 s"
+		tail -40 "$log" | tr -d '\r' | sed 's/^/XRS-XL-OUT: /'
+		return
+	fi
+	rm -f /tmp/vchan.sock
+	vchan-socket-proxy -m client "$dom" "$base/vchan" /tmp/vchan.sock &
+	proxy=$!
+	out=$(timeout 300 /usr/lib/xrs/xen-check vchan-client /tmp/vchan.sock)
+	rc=$?
+	kill $proxy
+	wait $proxy 2>/dev/null
+	if [ $rc = 0 ]; then
+		say "ok: $1: vchan to the DomU: ${out#XRS-VCHAN: }"
+	else
+		say "bad: $1: vchan to the DomU: exit $rc: $out"
+	fi
+	n=0
+	while ! grep -q "XRS-DOMU: vchan: received" "$log" && [ $n -lt 60 ]; do
+		sleep 1
+		n=$((n + 1))
+	done
+	got=$(grep "XRS-DOMU: vchan: received" "$log" | tail -1 | tr -d '\r')
+	if [ -n "$got" ]; then
+		say "ok: $1: vchan in the DomU: ${got#*XRS-DOMU: vchan: }"
+	else
+		say "bad: $1: vchan in the DomU: no report in 60 s"
+		tail -40 "$log" | tr -d '\r' | sed 's/^/XRS-XL-OUT: /'
+	fi
+	say "$1: the DomU's modules: $(grep 'XRS-DOMU: vchan: modules' "$log" | tail -1 | tr -d '\r' | sed 's/.*modules //')"
+}
+
 # swap_to_c: daemons stopped, the Rust privcmd and xenfs out, the C ones in.
 swap_to_c() {
 	# xl create left a process watching the DomU: it holds privcmd open too.
@@ -99,6 +142,7 @@ for i in 1 2 3; do
 	for d in xenstored xenconsoled; do
 		say "round $i: $d maps $(grep -c /dev/xen/gntdev /proc/$(pidof $d)/maps) range(s) of /dev/xen/gntdev"
 	done
+	vchan "round $i"
 	step "round $i: xl list shows the DomU" sh -c 'xl list | grep -q "^xrs-domu "'
 	step "round $i: xl destroy" xl destroy xrs-domu
 	step "round $i: the DomU is gone" sh -c '! xl list | grep -q "^xrs-domu "'

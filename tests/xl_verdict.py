@@ -20,6 +20,11 @@ Checks, each counted as one test:
 - each row of the parity tables in the PARITY_DOCs: the Rust driver answered what its "Rust"
   column says, the C driver what its "C" column says ("not run" rows: the C driver was
   not given the input), and no case ran that the table does not list;
+- in every round, Xen's vchan-socket-proxy carried 1 MiB each way between the DomU (the
+  server: its pages shared through the Rust gntalloc loaded there, not the C one) and
+  Dom0 (the client: those pages mapped through the Rust gntdev): both ends report the
+  other's pattern intact, and the CRC-32 one end sent is the one the other received,
+  in both directions;
 - Dom0 shared pages with itself through gntalloc and gntdev (tests/tools/xen-check
   share: patterns both ways, GET_OFFSET_FOR_VADDR, GRANT_COPY both directions, each
   driver's unmap notification, teardown in both orders, every page given back), every
@@ -38,8 +43,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ktap import PREFIX_RE, SPLAT_RE  # noqa: E402
 
-ROUND_STEPS = ["xl create", "the DomU's console says", "xl list shows the DomU",
-               "xl destroy", "the DomU is gone"]
+ROUND_STEPS = ["xl create", "the DomU's console says", "vchan to the DomU", "vchan in the DomU",
+               "xl list shows the DomU", "xl destroy", "the DomU is gone"]
 ALLOWED_LOCKS = {"&priv->lock", "&mm->mmap_lock"}
 
 
@@ -106,6 +111,23 @@ def main() -> int:
     ranges = re.findall(r"XRS-XL: round (\d): (xenstored|xenconsoled) maps (\d+) range", "\n".join(lines))
     check("xenstored and xenconsoled mapped the DomU's rings through the Rust gntdev, every round",
           len(ranges) == 6 and all(int(n) >= 1 for _, _, n in ranges), ranges)
+
+    for r in (1, 2, 3):
+        text = "\n".join(lines)
+        d0 = re.search(rf"XRS-XL: ok: round {r}: vchan to the DomU: sent (\d+) bytes crc32 (\w+); "
+                       rf"received (\d+) bytes crc32 (\w+) pattern ok", text)
+        du = re.search(rf"XRS-XL: ok: round {r}: vchan in the DomU: received (\d+) bytes crc32 (\w+) "
+                       rf"pattern ok; sent (\d+) bytes crc32 (\w+); the vchan closed", text)
+        check(f"round {r}: vchan: Dom0 -> DomU {d0 and d0.group(1)} bytes and DomU -> Dom0 "
+              f"{du and du.group(3)} bytes, the CRC-32 sent is the CRC-32 received both ways",
+              d0 and du and d0.group(1) == du.group(1) == d0.group(3) == du.group(3)
+              and int(d0.group(1)) >= 1 << 20
+              and d0.group(2) == du.group(2) and du.group(4) == d0.group(4),
+              (d0 and d0.groups(), du and du.groups()))
+        m = re.search(rf"XRS-XL: round {r}: the DomU's modules: (.*)", text)
+        check(f"round {r}: the DomU shared its vchan pages through the Rust gntalloc",
+              m and re.search(r"\bxen_gntalloc_rs\b", m.group(1))
+              and not re.search(r"\bxen_gntalloc\b", m.group(1)), m and m.group(1))
 
     mem = {}
     for l in lines:

@@ -11,6 +11,7 @@
 //!        xen-check share   (gntalloc and gntdev in Dom0: see share.rs)
 //!        xen-check bench-grant SECONDS
 //!        xen-check bench DOMID SECONDS
+//!        xen-check vchan-serve SOCKET [BYTES] | vchan-client SOCKET [BYTES]   (vchan.rs)
 //!
 //! DOMID is a running DomU whose RAM starts at gfn 0x40000 (Xen's arm64 guest layout).
 //! Prints "XRS-PARITY: case NAME = RESULT", RESULT "ok", "ok DETAIL" or an errno name;
@@ -19,6 +20,7 @@
 mod gntalloc;
 mod gntdev;
 mod share;
+mod vchan;
 
 use std::ffi::CString;
 use std::process::ExitCode;
@@ -913,6 +915,26 @@ fn main() -> ExitCode {
         }
         (Some("share"), _) => {
             if share::run() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        (Some(m @ ("vchan-serve" | "vchan-client")), _) => {
+            let n = match args.get(3).map(|s| s.parse()) {
+                None => Some(vchan::DEFAULT_BYTES),
+                Some(r) => r.ok(),
+            };
+            let (Some(path), Some(n)) = (args.get(2), n) else {
+                eprintln!("usage: xen-check {m} SOCKET [BYTES]");
+                return ExitCode::from(2);
+            };
+            let ok = if m == "vchan-serve" {
+                vchan::serve(path, n)
+            } else {
+                vchan::client(path, n)
+            };
+            if ok {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
