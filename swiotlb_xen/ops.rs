@@ -212,9 +212,24 @@ impl Target<'_> {
     #[inline(always)]
     pub unsafe fn new(dev: *mut bindings::device) -> Result<Self> {
         // SAFETY: per this function's requirements.
+        unsafe { Self::new_inner(dev, true) }
+    }
+
+    /// [`Target::new`]; `*dev->dma_mask` is read only if `read_mask` (else the mask is 0).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Target::new`].
+    #[inline(always)]
+    unsafe fn new_inner(dev: *mut bindings::device, read_mask: bool) -> Result<Self> {
+        // SAFETY: per this function's requirements.
         let map = unsafe { DeviceRanges::borrow(dev) }?;
-        // SAFETY: `dev` is live; `dma_mask` is NULL or points at the device's mask.
-        let mask = unsafe { (*dev).dma_mask.as_ref() }.copied().unwrap_or(0);
+        let mask = if read_mask {
+            // SAFETY: `dev` is live; `dma_mask` is NULL or points at the device's mask.
+            unsafe { (*dev).dma_mask.as_ref() }.copied().unwrap_or(0)
+        } else {
+            0
+        };
         // SAFETY: `dev` is live.
         let bus_limit = unsafe { (*dev).bus_dma_limit };
         // The flags word is changed with atomic bit operations: read it atomically, as
@@ -232,6 +247,21 @@ impl Target<'_> {
             limit: DmaLimit { mask, bus_limit },
             coherent,
         })
+    }
+
+    /// As [`Target::new`], with the device's coherent mask (`dev->coherent_dma_mask`) in
+    /// place of `*dev->dma_mask`: for a device no driver is bound to, whose `dma_mask`
+    /// pointer the last driver may have left dangling.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Target::new`].
+    pub unsafe fn with_coherent_mask(dev: *mut bindings::device) -> Result<Self> {
+        // SAFETY: per this function's requirements.
+        let mut t = unsafe { Self::new_inner(dev, false) }?;
+        // SAFETY: `dev` is live.
+        t.limit.mask = unsafe { (*dev).coherent_dma_mask };
+        Ok(t)
     }
 
     /// The mask and bus limit read from the device.

@@ -7,7 +7,9 @@
 //! size), `atomic_kib` (atomic pool size), `pool_below` (physical address both pools must
 //! end under, for devices the kernel did not size ZONE_DMA for), `force_bounce`.
 //! Statistics: `/sys/kernel/debug/xen_swiotlb_rs/stats`; attached devices and whether
-//! they have the Rust ops now: `/sys/kernel/debug/xen_swiotlb_rs/devices`.
+//! they have the Rust ops now: `/sys/kernel/debug/xen_swiotlb_rs/devices`; their DMA
+//! range tables and the translations the ops apply through them:
+//! `/sys/kernel/debug/xen_swiotlb_rs/ranges`.
 //!
 //! Built on the shared Xen core (crate `xen`). Its KUnit suites and benchmark are the
 //! module `xen_swiotlb_test.ko` (`test/`), compiled against this crate.
@@ -41,6 +43,7 @@ use attach::{
     Attachment,   //
     BindNotifier, //
     DevicesView,  //
+    RangesView,   //
 };
 use memory::{
     AtomicArea, //
@@ -123,6 +126,7 @@ pub struct XenSwiotlb {
     attached: KVec<Attachment>,
     _notifier: BindNotifier,
     _devices: Pin<KBox<File<DevicesView>>>,
+    _ranges: Pin<KBox<File<RangesView>>>,
     _stats: Pin<KBox<File<StatsView>>>,
     _dir: Dir,
     instance: Arc<Swiotlb>,
@@ -174,10 +178,12 @@ impl kernel::Module for XenSwiotlb {
             GFP_KERNEL,
         )?;
         let devices = KBox::pin_init(dir.read_only_file(c"devices", DevicesView), GFP_KERNEL)?;
+        let ranges = KBox::pin_init(dir.read_only_file(c"ranges", RangesView), GFP_KERNEL)?;
         let mut this = Self {
             attached: KVec::new(),
             _notifier: BindNotifier::register()?,
             _devices: devices,
+            _ranges: ranges,
             _stats: stats,
             _dir: dir,
             instance,
