@@ -273,4 +273,9 @@ extern "C" {
         len: u32,
         iters: c_uint,
     ) -> u64;
+    /// The `i`th device the module's `board_devices` names, referenced; null past the
+    /// end, `ERR_PTR(-ENODEV)` for a name no platform device has.
+    pub(crate) fn xrs_test_board_device(i: c_uint) -> *mut bindings::device;
+    /// `put_device()`.
+    pub(crate) fn xrs_test_put_device(dev: *mut bindings::device);
 }

@@ -481,3 +481,31 @@ u64 xrs_bench_sg(struct device *dev, const u64 *phys, unsigned int n, u32 len,
 	kfree(sgl);
 	return ret;
 }
+
+/* The devices of a real board the xen_swiotlb_board suite runs on (see board.rs). */
+static char xrs_board_devices[256];
+module_param_string(board_devices, xrs_board_devices, sizeof(xrs_board_devices), 0444);
+MODULE_PARM_DESC(board_devices,
+		 "Comma-separated platform devices of a Raspberry Pi 4, attached to xen_swiotlb_rs, for the xen_swiotlb_board suite");
+
+struct device *xrs_test_board_device(unsigned int i)
+{
+	char list[sizeof(xrs_board_devices)], *rest = list, *name;
+	struct device *dev;
+
+	strscpy(list, xrs_board_devices, sizeof(list));
+	while ((name = strsep(&rest, ","))) {
+		if (!*name)
+			continue;
+		if (i--)
+			continue;
+		dev = bus_find_device_by_name(&platform_bus_type, NULL, name);
+		return dev ?: ERR_PTR(-ENODEV);
+	}
+	return NULL;
+}
+
+void xrs_test_put_device(struct device *dev)
+{
+	put_device(dev);
+}

@@ -80,3 +80,5 @@ u64 xrs_bench_sg(struct device *dev, const u64 *phys, unsigned int n, u32 len,
 		 unsigned int iters);
 
 #endif
+struct device *xrs_test_board_device(unsigned int i);
+void xrs_test_put_device(struct device *dev);

@@ -7,7 +7,9 @@
 //! - `xen_swiotlb_contract` ([`contract`]): the points of the DMA API contract a review
 //!   found broken, one case each;
 //! - `xen_swiotlb_differential` ([`differential`]): the same DMA API calls through the
-//!   kernel's ops and through the Rust ones, every result compared.
+//!   kernel's ops and through the Rust ones, every result compared;
+//! - `xen_swiotlb_board` ([`board`]): the ops on a Raspberry Pi 4's own devices, named by
+//!   `board_devices` (skipped without).
 //!
 //! The suites run when the module loads, on the instance of the loaded `xen_swiotlb_rs`.
 //! With `bench=1` (in place) or `bench=2` (bounced) the module runs the benchmark of
@@ -23,6 +25,7 @@ pub(crate) use xen_swiotlb::{
 };
 
 mod bench;
+mod board;
 mod contract;
 mod differential;
 mod engine;
