@@ -15,7 +15,8 @@ how=$1 image=$2 initrd=$3 mode=$4 log=${5:-}
 xen="$XRS_CACHE/arm64-root/boot/xen-4.20-arm64"
 timeout_s=${XRS_BOOT_TIMEOUT:-900}
 
-args=(-cpu cortex-a57 -smp "${XRS_SMP:-2}" -m 2048 -nographic -no-reboot)
+# No network: nothing uses one, and QEMU needs no NIC ROM (its recommends are not installed).
+args=(-cpu cortex-a57 -smp "${XRS_SMP:-2}" -m 2048 -nographic -no-reboot -nic none)
 # Extra QEMU options (make bench: -icount) and Linux command-line words.
 read -r -a extra <<<"${XRS_QEMU_EXTRA:-}"
 args+=("${extra[@]}")

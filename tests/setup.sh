@@ -96,7 +96,9 @@ host_packages() {
 		apt-get install -y -q "${HOST_PKGS_BASE[@]}" "${HOST_PKGS_SECURITY[@]}" \
 			>"$XRS_CACHE/apt-install.log" 2>&1 ||
 			{ tail -20 "$XRS_CACHE/apt-install.log"; die "apt-get install failed"; }
-		apt-get install -y -q -t bookworm-backports "$QEMU_PKG" \
+		# Without its recommends (GStreamer, VA drivers, GUI and SPICE modules, firmware
+		# ROMs): the tests boot kernels directly, headless, with no network.
+		apt-get install -y -q --no-install-recommends -t bookworm-backports "$QEMU_PKG" \
 			>>"$XRS_CACHE/apt-install.log" 2>&1 ||
 			{ tail -20 "$XRS_CACHE/apt-install.log"; die "installing QEMU from bookworm-backports failed"; }
 	fi
