@@ -10,6 +10,8 @@
 #          Rust and the C drivers (tests/xl-test.sh), power off
 #   xlbench the privcmd benchmark on the Rust and the C drivers, power off
 #   report print a status report, power off
+#   rpi4   the report, then the Rust xen-swiotlb on the Raspberry Pi 4's own devices
+#          (tests/rpi4-test.sh), power off
 #   run    print the report, give a shell on the console
 
 /bin/busybox --install -s /bin
@@ -66,7 +68,7 @@ xl) sh /usr/lib/xrs/xl-test.sh ;;
 xlbench) sh /usr/lib/xrs/xl-test.sh bench ;;
 esac
 
-if [ "$mode" = report ] || [ "$mode" = run ]; then
+if [ "$mode" = report ] || [ "$mode" = run ] || [ "$mode" = rpi4 ]; then
 	dmesg | grep -E '^# [a-z0-9_]+: pass:' | grep -v Totals | sed 's/^# /XRS: KUnit /'
 	echo "XRS: memory: $(grep MemTotal /proc/meminfo | tr -s ' ')"
 	echo "XRS: /dev/xen: $(ls /dev/xen 2>/dev/null | tr '\n' ' ')"
@@ -79,6 +81,7 @@ if [ "$mode" = report ] || [ "$mode" = run ]; then
 		timeout 30 xl list 2>&1 | sed 's/^/XRS:   /'
 	fi
 fi
+[ "$mode" = rpi4 ] && sh /usr/lib/xrs/rpi4-test.sh
 echo "XRS: done"
 if [ "$mode" = run ]; then
 	echo "XRS: Dom0 shell; 'poweroff -f' ends the session"

@@ -66,8 +66,8 @@ else
 	step "Dom0 initramfs with Xen's toolstack and ${mods[*]##*/}"
 	"$here/initramfs.sh" full "$out/initrd.cpio.gz" "${mods[@]}"
 	kernel="$KDIR/arch/arm64/boot/Image" initrd="$out/initrd.cpio.gz"
-	echo "note: the Dom0 kernel is the test kernel ($kernel), which has no BCM2711" \
-		"drivers; set RPI4_KERNEL and RPI4_INITRD for a board kernel" >&2
+	echo "note: the Dom0 kernel is the test kernel ($kernel), with the BCM2711 drivers;" \
+		"set RPI4_KERNEL and RPI4_INITRD for another" >&2
 fi
 [ -f "$kernel" ] || die "no Dom0 kernel at $kernel"
 [ -f "$initrd" ] || die "no Dom0 initramfs at $initrd"
