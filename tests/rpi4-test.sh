@@ -23,7 +23,9 @@
 #    with board_devices= naming the three devices; the boot's kunit.filter_glob leaves
 #    only it): in-place maps, bounces and coherent buffers on each real device, checked
 #    by an engine with its own copy of the board's window.
-# 5. With xrs.dmatest=1 on the command line only: the kernel's dmatest on the DMA
+# 5. The core's address suites (xen_dma_ranges, xen_dma_p2m, xen_dma_virt) on this
+#    machine's memory map: xen_core_test.ko loaded again with KUnit's filter on them.
+# 6. With xrs.dmatest=1 on the command line only: the kernel's dmatest on the DMA
 #    engine's channels. On QEMU 10.0's raspi4b its first transfer hangs QEMU itself,
 #    with the kernel's C ops as with the Rust ones (Documentation/rpi4.md), so make test
 #    does not run it.
@@ -124,7 +126,21 @@ else
 fi
 say "board suite: ops counters before: $before; after: $(maps)"
 
-# 5. dmatest, on request.
+# 5. The core's address suites.
+# No newline: KUnit would take it as part of the glob.
+printf '%s' 'xen_dma_*' >/sys/module/kunit/parameters/filter_glob
+rmmod xen_core_test || say "bad: rmmod xen_core_test"
+if insmod $mods/xen_core_test.ko; then
+	for s in xen_dma_ranges xen_dma_p2m xen_dma_virt; do
+		sum=$(dmesg | grep -E "# $s: pass:" | tail -1 | sed "s/.*# $s: //")
+		say "core suite $s: ${sum:-no result}"
+	done
+	rmmod xen_core_test
+else
+	say "bad: insmod xen_core_test"
+fi
+
+# 6. dmatest, on request.
 dmatest=0
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in xrs.dmatest=*) dmatest=${arg#*=} ;; esac

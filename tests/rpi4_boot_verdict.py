@@ -18,7 +18,9 @@ dma-ranges) and its translations: physical 0 is bus 0xC0000000 and back, the las
 of the first GiB is bus 0xFFFFF000, and 0x40000000 has no bus address; a file written to
 the card's FAT partition reads back with the same MD5 after the page cache is dropped;
 the KUnit suite xen_swiotlb_board ran its 3 cases on the three devices and passed
-them all, its mappings through the Rust ops (their counters moved, none failed).
+them all, its mappings through the Rust ops (their counters moved, none failed); the
+core's address suites xen_dma_ranges, xen_dma_p2m and xen_dma_virt passed on the
+board's memory map (Dom0's RAM below 1 GiB).
 (dmatest is not run: it hangs QEMU's raspi4b, with the C ops too; Documentation/rpi4.md.)
 Prints "rpi4-boot: N passed, N failed, 0 skipped".
 """
@@ -99,6 +101,11 @@ def main() -> int:
     suite = next((l for l in rpi if l.startswith("board suite: pass:")), "")
     check("KUnit xen_swiotlb_board: 3 cases on the board's devices, all passed",
           re.match(r"board suite: pass:3 fail:0 skip:0 total:3$", suite), suite or rpi[-3:])
+    for s in ("xen_dma_ranges", "xen_dma_p2m", "xen_dma_virt"):
+        got = next((l for l in rpi if l.startswith(f"core suite {s}: ")), "")
+        m = re.match(rf"core suite {s}: pass:(\d+) fail:0 skip:0 total:(\d+)$", got)
+        check(f"KUnit {s} on this board's memory map: all passed",
+              m and m.group(1) == m.group(2) and int(m.group(1)) > 0, got)
     cnt = next((l for l in rpi if l.startswith("board suite: ops counters")), "")
     c = re.match(r"board suite: ops counters before: direct=(\d+) bounced_bytes=(\d+) failures=(\d+); "
                  r"after: direct=(\d+) bounced_bytes=(\d+) failures=(\d+)", cnt)
