@@ -354,8 +354,9 @@ impl fmt::Debug for DevicesView {
 }
 
 /// The physical addresses [`RangesView`] translates for each device: the first byte, the
-/// last page of the first GiB (the end of what a Raspberry Pi 4 device with a 30-bit
-/// window reaches) and the GiB after it (the seed's first bug: RAM there is out of reach).
+/// start of a Raspberry Pi 4 Dom0's RAM under Xen (256 MiB), the last page of the first
+/// GiB (the end of what a device with the board's 30-bit window reaches) and the GiB
+/// after it (the seed's first bug: RAM there is out of reach).
 const PROBES: [u64; 4] = [0, 0x1000_0000, 0x3fff_f000, 0x4000_0000];
 
 /// What `ranges` in debugfs shows: for each attached device, the DMA range table the

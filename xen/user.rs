@@ -30,3 +30,6 @@ pub fn write<T: AsBytes>(at: u64, v: &T) -> Result {
         .writer()
         .write(v)
 }
+
+// SAFETY: two `u32` after a `u64`, no padding: any bytes are a value.
+unsafe impl FromBytes for crate::uapi::UnmapNotify {}

@@ -39,6 +39,7 @@ pub mod grant;
 pub mod hypercall;
 pub mod misc;
 pub mod pages;
+pub mod uapi;
 pub mod user;
 pub mod vma;
 

@@ -8,6 +8,14 @@
 
 use core::mem::size_of;
 
+pub use crate::uapi::{
+    check_notify_action,     //
+    ioc,                     //
+    UnmapNotify,             //
+    UNMAP_NOTIFY_CLEAR_BYTE, //
+    UNMAP_NOTIFY_SEND_EVENT, //
+};
+
 /// An errno, positive.
 pub type Errno = i32;
 
@@ -48,28 +56,6 @@ pub struct DeallocGref {
     pub count: u32,
     /// Padding (the uapi struct is 16 bytes).
     pub pad: u32,
-}
-
-/// `struct ioctl_gntalloc_unmap_notify`.
-#[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
-pub struct UnmapNotify {
-    /// The byte, as an offset into the file's pages.
-    pub index: u64,
-    /// `UNMAP_NOTIFY_CLEAR_BYTE` and/or `UNMAP_NOTIFY_SEND_EVENT`.
-    pub action: u32,
-    /// The event channel to signal.
-    pub event_channel_port: u32,
-}
-
-/// `UNMAP_NOTIFY_CLEAR_BYTE`.
-pub const UNMAP_NOTIFY_CLEAR_BYTE: u32 = 0x1;
-/// `UNMAP_NOTIFY_SEND_EVENT`.
-pub const UNMAP_NOTIFY_SEND_EVENT: u32 = 0x2;
-
-/// `_IOC(dir, type, nr, size)` (arm64).
-pub const fn ioc(dir: u32, ty: u8, nr: u8, size: usize) -> u32 {
-    (dir << 30) | ((size as u32) << 16) | ((ty as u32) << 8) | nr as u32
 }
 
 /// The ioctls of `/dev/xen/gntalloc`.

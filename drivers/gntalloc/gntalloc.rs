@@ -61,8 +61,6 @@ use crate::abi::{
 unsafe impl FromBytes for abi::AllocGref {}
 // SAFETY: as above.
 unsafe impl FromBytes for abi::DeallocGref {}
-// SAFETY: as above.
-unsafe impl FromBytes for abi::UnmapNotify {}
 // SAFETY: as above, without padding.
 unsafe impl AsBytes for abi::AllocGref {}
 
@@ -349,9 +347,7 @@ fn set_unmap_notify(f: &AllocFile, arg: u64) -> Result {
             .iter()
             .find(|g| g.index == page)
             .ok_or(err(abi::ENOENT))?;
-        if op.action & !(abi::UNMAP_NOTIFY_CLEAR_BYTE | abi::UNMAP_NOTIFY_SEND_EVENT) != 0 {
-            return Err(EINVAL);
-        }
+        abi::check_notify_action(op.action).map_err(err)?;
         let event = if op.action & abi::UNMAP_NOTIFY_SEND_EVENT != 0 {
             Some(PortRef::get(op.event_channel_port)?)
         } else {

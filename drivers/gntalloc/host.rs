@@ -4,5 +4,8 @@
 
 #![no_std]
 
+#[path = "../../xen/uapi.rs"]
+pub mod uapi;
+
 #[path = "abi.rs"]
 pub mod abi;

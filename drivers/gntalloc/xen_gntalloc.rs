@@ -8,6 +8,8 @@
 
 use kernel::prelude::*;
 use xen::misc::MiscRegistration;
+// What `abi.rs` shares with the other drivers (its host build has the same file).
+use xen::uapi;
 
 #[path = "abi.rs"]
 pub mod abi;

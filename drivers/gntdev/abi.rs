@@ -8,6 +8,14 @@
 
 use core::mem::size_of;
 
+pub use crate::uapi::{
+    check_notify_action,     //
+    ioc,                     //
+    UnmapNotify,             //
+    UNMAP_NOTIFY_CLEAR_BYTE, //
+    UNMAP_NOTIFY_SEND_EVENT, //
+};
+
 /// An errno, positive.
 pub type Errno = i32;
 
@@ -67,23 +75,6 @@ pub struct GetOffsetForVaddr {
     /// Padding.
     pub pad: u32,
 }
-
-/// `struct ioctl_gntdev_unmap_notify`.
-#[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
-pub struct UnmapNotify {
-    /// The byte, as an offset into the device's mappings.
-    pub index: u64,
-    /// `UNMAP_NOTIFY_CLEAR_BYTE` and/or `UNMAP_NOTIFY_SEND_EVENT`.
-    pub action: u32,
-    /// The event channel to signal.
-    pub event_channel_port: u32,
-}
-
-/// `UNMAP_NOTIFY_CLEAR_BYTE`.
-pub const UNMAP_NOTIFY_CLEAR_BYTE: u32 = 0x1;
-/// `UNMAP_NOTIFY_SEND_EVENT`.
-pub const UNMAP_NOTIFY_SEND_EVENT: u32 = 0x2;
 
 /// `struct ioctl_gntdev_grant_copy`.
 #[repr(C)]
@@ -146,11 +137,6 @@ pub const COPY_SEGMENT_STATUS: u64 = 20;
 pub const GNTCOPY_SOURCE_GREF: u16 = 1 << 0;
 /// `GNTCOPY_dest_gref`.
 pub const GNTCOPY_DEST_GREF: u16 = 1 << 1;
-
-/// `_IOC(dir, type, nr, size)` (arm64).
-pub const fn ioc(dir: u32, ty: u8, nr: u8, size: usize) -> u32 {
-    (dir << 30) | ((size as u32) << 16) | ((ty as u32) << 8) | nr as u32
-}
 
 /// The ioctls of `/dev/xen/gntdev` in this configuration (no dma-buf).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -223,14 +209,6 @@ pub fn place(maps: impl Iterator<Item = (u64, u64)>, count: u64) -> (usize, u64)
         pos = i + 1;
     }
     (pos, index)
-}
-
-/// `SET_UNMAP_NOTIFY`'s action: `EINVAL` for any other bit.
-pub fn check_notify_action(action: u32) -> Result<(), Errno> {
-    if action & !(UNMAP_NOTIFY_CLEAR_BYTE | UNMAP_NOTIFY_SEND_EVENT) != 0 {
-        return Err(EINVAL);
-    }
-    Ok(())
 }
 
 /// A grant-copy segment's checks, in C's order: `EINVAL` for a local-to-local copy and

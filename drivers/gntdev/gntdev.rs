@@ -70,8 +70,6 @@ unsafe impl FromBytes for abi::UnmapGrantRef {}
 // SAFETY: as above.
 unsafe impl FromBytes for abi::GetOffsetForVaddr {}
 // SAFETY: as above.
-unsafe impl FromBytes for abi::UnmapNotify {}
-// SAFETY: as above.
 unsafe impl FromBytes for abi::GrantCopy {}
 // SAFETY: as above.
 unsafe impl FromBytes for abi::CopySegment {}

@@ -184,10 +184,7 @@ pub struct PcidevGetGsi {
     pub gsi: u32,
 }
 
-/// `_IOC(dir, type, nr, size)` of the generic ioctl encoding (arm64).
-pub const fn ioc(dir: u32, ty: u8, nr: u8, size: usize) -> u32 {
-    (dir << 30) | ((size as u32) << 16) | ((ty as u32) << 8) | nr as u32
-}
+pub use crate::uapi::ioc;
 
 const NONE: u32 = 0;
 const WRITE: u32 = 1;

@@ -10,5 +10,8 @@ mod domid;
 
 pub use domid::DomId;
 
+#[path = "../../xen/uapi.rs"]
+pub mod uapi;
+
 #[path = "abi.rs"]
 pub mod abi;

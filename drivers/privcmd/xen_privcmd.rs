@@ -14,6 +14,8 @@ use kernel::prelude::*;
 use xen::misc::MiscRegistration;
 
 pub use xen::domid::DomId;
+// What `abi.rs` shares with the other drivers (its host build has the same file).
+use xen::uapi;
 
 #[path = "abi.rs"]
 pub mod abi;

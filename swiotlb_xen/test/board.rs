@@ -56,10 +56,7 @@ mod tests {
             if d.is_null() {
                 break;
             }
-            if (d as isize) < 0 && (d as isize) >= -4095 {
-                return Err(ENODEV);
-            }
-            v.push(BoardDevice(d), GFP_KERNEL)?;
+            v.push(BoardDevice(kernel::error::from_err_ptr(d)?), GFP_KERNEL)?;
         }
         Ok(v)
     }

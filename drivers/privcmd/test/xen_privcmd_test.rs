@@ -10,6 +10,7 @@
 use kernel::prelude::*;
 
 pub use xen::domid::DomId;
+use xen::uapi;
 
 #[path = "../abi.rs"]
 pub mod abi;
