@@ -11,9 +11,9 @@ Checks, each counted as one test:
 - the C privcmd and gntdev were not loaded during the rounds (their module lists), the
   Rust privcmd, xenfs and gntdev were, and xenstored and xenconsoled mapped their DomU
   rings through /dev/xen/gntdev in every round;
-- no page leaked: the pages Dom0 has ballooned out for foreign mappings are the same
-  after rounds 2 and 3 and within a page of round 1 (the first round fills the
-  balloon's reusable pool, to the peak use), Xen's
+- no page leaked: the pages Dom0 has ballooned out for foreign mappings (the balloon's
+  reusable pool, the peak use) are within a page of each other after the three rounds,
+  Xen's
   free memory is the same before and after the rounds, and the ballooned pages are the
   same before and after xen-check on the Rust driver (its mappings torn down by
   munmap, partial munmap refused, fork and exit);
@@ -137,13 +137,14 @@ def main() -> int:
             mem[m.group(1)] = tuple(int(x) for x in m.groups()[1:])
     after = [mem.get(f"after round {r}") for r in (1, 2, 3)]
     # The balloon keeps the pages drivers gave back for the next user: its size is the
-    # peak of pages in use at once, which round 1 sets (a page either way between runs,
-    # from when xenstored and xenconsoled map their rings). A page leaked per round
-    # would grow it every round.
-    check("no page leaked by the rounds: ballooned pages equal after rounds 2 and 3, "
-          "within a page of round 1",
-          all(after) and after[1][0] == after[2][0] and abs(after[2][0] - after[0][0]) <= 4,
-          after)
+    # peak of pages in use at once, which can move by a page from round to round (when
+    # xenconsoled lets go of the last DomU's ring against when xenstored, xenconsoled
+    # and the vchan client map the new one's). A page leaked per round would grow it by
+    # two pages over the three rounds.
+    kb = [a[0] for a in after] if all(after) else []
+    check("no page leaked by the rounds: ballooned pages after the three rounds within "
+          "a page of each other",
+          kb and max(kb) - min(kb) <= 4, after)
     check("no page leaked by the rounds: Xen's free memory as before",
           all(after) and mem.get("before") and mem["before"][2] == after[2][2],
           (mem.get("before"), after[2]))
