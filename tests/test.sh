@@ -124,5 +124,10 @@ tally "$out/stress-xen.summary"
 tally "$out/xl-xen.summary"
 tally "$out/rpi4-files.summary"
 tally "$out/rpi4-boot.summary"
+if [ "$fail" != 0 ]; then
+	# Repeated here, next to the totals, so that a log cut to its tail still names them.
+	echo "Failed checks:"
+	grep -hE 'FAILED|\(failed: ' "$out"/*.summary | sed 's/^ */  /' || true
+fi
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]
