@@ -12,7 +12,7 @@
 #include <linux/mmap_lock.h>
 #include <linux/uaccess.h>
 #include <linux/scatterlist.h>
-#include <asm/cpufeature.h>
+#include <linux/cpufeature.h>
 #include <linux/vmalloc.h>
 #include <xen/interface/grant_table.h>
 
@@ -99,8 +99,8 @@ pgprot_t rust_helper_pgprot_writecombine(pgprot_t prot)
 	return pgprot_writecombine(prot);
 }
 
-void rust_helper_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len,
-			     unsigned int offset)
+void rust_helper_sg_set_page(struct scatterlist *sg, struct page *page,
+			     unsigned int len, unsigned int offset)
 {
 	sg_set_page(sg, page, len, offset);
 }

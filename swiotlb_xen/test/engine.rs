@@ -515,7 +515,7 @@ mod tests {
                 assert_eq!(t.limit().mask, ffi::xrs_kernel_dma_mask(raw));
                 assert_eq!(
                     t.limit().bus_limit,
-                    crate::ffi::xrs_kernel_bus_dma_limit(raw)
+                    crate::ffi::xrs_swiotlb_kernel_bus_dma_limit(raw)
                 );
             }
             assert!(t.limit().bus_limit != 0);
@@ -553,12 +553,11 @@ mod tests {
         let buses = placed_buses(&blk)?;
         let rig = Rig::placed(&buses, &blk)?;
         let p = rig.unreachable_pages(0)?;
-        // SAFETY: a read of our module's reference count.
-        let refs = || unsafe { ffi::xrs_module_refcount(xen_swiotlb::this_module()) };
+        let refs = crate::testing::module_refs;
         let before = refs();
         let dma = rig.map(p.phys, 64, Dir::DMA_TO_DEVICE);
         assert!(rig.in_pool(dma));
-        assert_eq!(refs(), before + 1);
+        assert_eq!(refs(), crate::testing::one_more(before));
         rig.unmap(dma, 64, Dir::DMA_TO_DEVICE);
         assert_eq!(refs(), before);
         Ok(())

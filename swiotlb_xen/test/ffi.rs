@@ -232,11 +232,12 @@ extern "C" {
         out: *mut c_void,
     ) -> c_int;
     /// The kernel's `vmalloc_to_page()` as a frame number; false where nothing is mapped.
-    pub(crate) fn xrs_kernel_vmalloc_to_pfn(addr: *const c_void, pfn: *mut c_ulong) -> bool;
+    pub(crate) fn xrs_swiotlb_kernel_vmalloc_to_pfn(addr: *const c_void, pfn: *mut c_ulong)
+        -> bool;
     /// The kernel's `virt_to_phys()`.
-    pub(crate) fn xrs_kernel_virt_to_phys(addr: *const c_void) -> u64;
+    pub(crate) fn xrs_swiotlb_kernel_virt_to_phys(addr: *const c_void) -> u64;
     /// `dev->bus_dma_limit`.
-    pub(crate) fn xrs_kernel_bus_dma_limit(dev: *mut bindings::device) -> u64;
+    pub(crate) fn xrs_swiotlb_kernel_bus_dma_limit(dev: *mut bindings::device) -> u64;
     /// `dev_is_dma_coherent()`.
     pub(crate) fn xrs_kernel_is_dma_coherent(dev: *mut bindings::device) -> bool;
     /// `*dev->dma_mask`, 0 without one.

@@ -403,10 +403,11 @@ void xrs_test_set_coherent(struct device *dev, bool coherent)
 
 int xrs_module_refcount(struct module *mod)
 {
-	return module_refcount(mod);
+	/* Built in, the driver has no module and nothing counts references. */
+	return mod ? module_refcount(mod) : 0;
 }
 
-bool xrs_kernel_vmalloc_to_pfn(const void *addr, unsigned long *pfn)
+bool xrs_swiotlb_kernel_vmalloc_to_pfn(const void *addr, unsigned long *pfn)
 {
 	struct page *page = vmalloc_to_page(addr);
 
@@ -416,12 +417,12 @@ bool xrs_kernel_vmalloc_to_pfn(const void *addr, unsigned long *pfn)
 	return true;
 }
 
-u64 xrs_kernel_virt_to_phys(const void *addr)
+u64 xrs_swiotlb_kernel_virt_to_phys(const void *addr)
 {
 	return virt_to_phys(addr);
 }
 
-u64 xrs_kernel_bus_dma_limit(struct device *dev)
+u64 xrs_swiotlb_kernel_bus_dma_limit(struct device *dev)
 {
 	return dev->bus_dma_limit;
 }

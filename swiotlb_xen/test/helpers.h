@@ -69,9 +69,9 @@ int xrs_test_sgtable(struct device *dev, void *vaddr, u64 dma, size_t size, u64 
 		     u32 *len);
 void xrs_test_set_coherent(struct device *dev, bool coherent);
 int xrs_module_refcount(struct module *mod);
-bool xrs_kernel_vmalloc_to_pfn(const void *addr, unsigned long *pfn);
-u64 xrs_kernel_virt_to_phys(const void *addr);
-u64 xrs_kernel_bus_dma_limit(struct device *dev);
+bool xrs_swiotlb_kernel_vmalloc_to_pfn(const void *addr, unsigned long *pfn);
+u64 xrs_swiotlb_kernel_virt_to_phys(const void *addr);
+u64 xrs_swiotlb_kernel_bus_dma_limit(struct device *dev);
 bool xrs_kernel_is_dma_coherent(struct device *dev);
 u64 xrs_kernel_dma_mask(struct device *dev);
 u64 xrs_bench_single(struct device *dev, phys_addr_t phys, size_t size,

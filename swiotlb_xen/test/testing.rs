@@ -351,8 +351,23 @@ pub(crate) fn skip(reason: &core::ffi::CStr) {
     unsafe { ffi::xrs_test_skip(kernel::str::CStrExt::as_char_ptr(reason)) };
 }
 
-/// The module's reference count.
+/// Whether xen-swiotlb is built into the kernel: then it has no module to pin.
+pub(crate) fn built_in() -> bool {
+    xen_swiotlb::this_module().is_null()
+}
+
+/// The module's reference count (0 when built in).
 pub(crate) fn module_refs() -> i32 {
-    // SAFETY: a read of our module's reference count.
+    // SAFETY: a read of our module's reference count; the helper takes no module.
     unsafe { ffi::xrs_module_refcount(xen_swiotlb::this_module()) }
+}
+
+/// The module's reference count with one more reference taken (`refs` when built in,
+/// where nothing is counted).
+pub(crate) fn one_more(refs: i32) -> i32 {
+    if built_in() {
+        refs
+    } else {
+        refs + 1
+    }
 }
