@@ -14,10 +14,13 @@
 #                 privcmd: foreign mappings and a hypercall per second, Rust vs C
 #   make bench-trace [ROW=4k]  instructions of one map+unmap pair, per function (gdb)
 #   make rpi4     the SD card and TFTP files of the seed's Raspberry Pi 4 recipe (out/rpi4)
+#   make patches  the upstream series against Linux 7.3.4 (out/patches), checked: git am,
+#                 checkpatch --strict, each patch built, =y and =m, lint, =y boot as Dom0
 #   make mutants  put each fixed bug back in a copy of the tree: the tests must catch it
 #   make clean    remove build products from the tree
 
-.PHONY: all run test modules kernel setup check lint bench bench-trace mutants rpi4 clean
+.PHONY: all run test modules kernel setup check lint bench bench-trace mutants rpi4 patches \
+	clean
 
 all: modules
 
@@ -60,3 +63,6 @@ mutants:
 
 rpi4:
 	@tests/rpi4.sh
+
+patches:
+	@tests/patches.sh

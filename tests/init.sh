@@ -37,6 +37,8 @@ fi
 echo "XRS: up: Linux $(uname -r) $(uname -m), $where"
 
 for m in /lib/modules/xrs/*.ko; do
+	# None: the kernel of make patches, with the stack built in.
+	[ -e "$m" ] || continue
 	name=$(basename "$m" .ko)
 	# The load generator is the stress test's to load.
 	[ "$name" = xen_swiotlb_stress ] && continue
@@ -66,6 +68,7 @@ blk) sh /usr/lib/xrs/blk-test.sh ;;
 stress) sh /usr/lib/xrs/stress-test.sh ;;
 xl) sh /usr/lib/xrs/xl-test.sh ;;
 xlbench) sh /usr/lib/xrs/xl-test.sh bench ;;
+builtin) sh /usr/lib/xrs/builtin-test.sh ;;
 esac
 
 if [ "$mode" = report ] || [ "$mode" = run ] || [ "$mode" = rpi4 ]; then

@@ -50,6 +50,7 @@ install -m 0755 "$here/bind-test.sh" "$stage/usr/lib/xrs/bind-test.sh"
 install -m 0755 "$here/dom0-up.sh" "$stage/usr/lib/xrs/dom0-up.sh"
 install -m 0755 "$here/xl-test.sh" "$stage/usr/lib/xrs/xl-test.sh"
 install -m 0755 "$here/rpi4-test.sh" "$stage/usr/lib/xrs/rpi4-test.sh"
+install -m 0755 "$here/builtin-test.sh" "$stage/usr/lib/xrs/builtin-test.sh"
 # C modules the tests load next to the Rust ones, from the kernel build: XRS_C_MODULES.
 mkdir -p "$stage/usr/lib/modules/c"
 for m in ${XRS_C_MODULES:-}; do

@@ -27,30 +27,12 @@ SPLAT_RE = re.compile("|".join(SPLATS))
 PREFIX_RE = re.compile(r"^(\[\s*\d+\.\d+\]\s?)?(\(d0\)\s?)?")
 
 
-def main() -> int:
-    name, log, expected = sys.argv[1], sys.argv[2], sys.argv[3:]
-    with open(log, errors="replace") as f:
-        lines = [PREFIX_RE.sub("", line.rstrip("\r\n")) for line in f]
-
-    problems = []
-    for i, line in enumerate(lines):
-        if SPLAT_RE.search(line):
-            problems.append(f"kernel report at line {i + 1}: {line.strip()}")
-
-    try:
-        start = next(i for i, l in enumerate(lines) if l.startswith("XRS: insmod"))
-    except StopIteration:
-        problems.append("the init script never loaded a module (boot failed?)")
-        start = len(lines)
-    if not any(l.startswith("XRS: done") for l in lines):
-        problems.append("the init script did not finish (crash or time-out?)")
-    for l in lines:
-        if re.match(r"XRS: insmod \S+ failed", l):
-            problems.append(l)
-
+def parse_suites(lines):
+    """The KTAP suites in LINES (prefixes stripped): name -> plan, pass, fail, skip and
+    the names of the failed cases."""
     suites = {}
     current = None
-    for line in lines[start:]:
+    for line in lines:
         m = re.match(r"^    # Subtest: (\S+)", line)
         if m:
             current = m.group(1)
@@ -75,6 +57,31 @@ def main() -> int:
             continue
         if re.match(r"^(ok|not ok) \d+ ", line):
             current = None
+    return suites
+
+
+def main() -> int:
+    name, log, expected = sys.argv[1], sys.argv[2], sys.argv[3:]
+    with open(log, errors="replace") as f:
+        lines = [PREFIX_RE.sub("", line.rstrip("\r\n")) for line in f]
+
+    problems = []
+    for i, line in enumerate(lines):
+        if SPLAT_RE.search(line):
+            problems.append(f"kernel report at line {i + 1}: {line.strip()}")
+
+    try:
+        start = next(i for i, l in enumerate(lines) if l.startswith("XRS: insmod"))
+    except StopIteration:
+        problems.append("the init script never loaded a module (boot failed?)")
+        start = len(lines)
+    if not any(l.startswith("XRS: done") for l in lines):
+        problems.append("the init script did not finish (crash or time-out?)")
+    for l in lines:
+        if re.match(r"XRS: insmod \S+ failed", l):
+            problems.append(l)
+
+    suites = parse_suites(lines[start:])
 
     total = {"pass": 0, "fail": 0, "skip": 0}
     for suite in expected:

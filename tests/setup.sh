@@ -34,6 +34,8 @@ ARM64_PKGS=(busybox-static libc6 libgcc-s1 libyajl2 libfdt1 libuuid1 libncurses6
 # recommends, and U-Boot for the board from Debian trixie's arm64 package, unpacked into
 # the cache.
 RPI4_HOST_PKGS=(u-boot-tools mtools dosfstools fdisk)
+# make patches: checkpatch's SPDX check (scripts/spdxcheck.py) runs on Debian's python3.
+PATCHES_HOST_PKGS=(python3-ply python3-git)
 UBOOT_RPI_PKG="u-boot-rpi:arm64=2025.01-3+deb13u1"
 
 apt_sources() {
@@ -164,9 +166,11 @@ arm64_packages() {
 	touch "$stamp"
 }
 
-rpi4_packages() {
+# no_recommends PKG...: installs those of the packages that are missing, without their
+# recommends.
+no_recommends() {
 	local missing=() p
-	for p in "${RPI4_HOST_PKGS[@]}"; do
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
@@ -176,6 +180,10 @@ rpi4_packages() {
 			"${missing[@]}" >>"$XRS_CACHE/apt-install.log" 2>&1 ||
 			{ tail -20 "$XRS_CACHE/apt-install.log"; die "apt-get install ${missing[*]} failed"; }
 	fi
+}
+
+rpi4_packages() {
+	no_recommends "${RPI4_HOST_PKGS[@]}"
 	local dir="$XRS_CACHE/u-boot-rpi"
 	local stamp
 	stamp="$dir/.stamp-$(echo "$UBOOT_RPI_PKG" | md5sum | cut -c1-8)"
@@ -203,6 +211,9 @@ main() {
 	arm64_packages
 	if [ "${1:-}" = rpi4 ]; then
 		rpi4_packages
+	fi
+	if [ "${1:-}" = patches ]; then
+		no_recommends "${PATCHES_HOST_PKGS[@]}"
 	fi
 	step "set-up complete (cache: $XRS_CACHE)"
 }
