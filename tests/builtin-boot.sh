@@ -17,10 +17,9 @@ dir=$(dirname "$log")
 # QEMU virt puts the first virtio-mmio device it is given at the last of its 32
 # transports: 0x0a000000 + 31 * 0x200.
 pdev=a003e00.virtio_mmio
-# The parameters make test loads the module with (tests/config/module-args), on the
-# command line: the suites' placed windows need the pool in one chunk.
-margs=$(awk '$1 == "xen_swiotlb_rs" { for (i = 2; i <= NF; i++) printf " xen_swiotlb_rs.%s", $i }' \
-	"$here/config/module-args")
+# The parameters make test loads the module with, on the command line: the suites'
+# placed windows need the pool in one chunk.
+margs=$(module_args)
 "$here/initramfs.sh" full "$dir/builtin.cpio.gz" >/dev/null
 rm -f "$dir/builtin-disk.img"
 truncate -s 64M "$dir/builtin-disk.img"

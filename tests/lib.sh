@@ -62,3 +62,10 @@ c_xenfs_build() {
 	"${KMAKE[@]}" -C "$kdir" M="$dir/xenfs" -j"$JOBS" modules >&2
 	echo "$dir/xenfs/xenfs.ko"
 }
+
+# module_args: xen_swiotlb_rs's parameters of tests/config/module-args, as " name.key=value"
+# words for a kernel command line (the stack built in).
+module_args() {
+	awk '$1 == "xen_swiotlb_rs" { for (i = 2; i <= NF; i++) printf " xen_swiotlb_rs.%s", $i }' \
+		"$(dirname "${BASH_SOURCE[0]}")/config/module-args"
+}

@@ -13,6 +13,8 @@
 #   boot       the =y kernel as Dom0 under Xen 4.20 in QEMU: the built-in xen-swiotlb
 #              attached to the virtio-blk disk by its command-line parameter, the built-in
 #              KUnit suites, 16 MiB through the disk, the devices (tests/builtin-test.sh)
+#   raspi4b    the =y kernel on make rpi4's SD-only card on QEMU raspi4b: the built-in
+#              xen-swiotlb on the board's devices from boot, xen_swiotlb_board, xl
 #
 # usage: tests/patches.sh [series]   series: generate the patches only (no checks)
 # The pristine git tree and the build directory live in the cache and are rebuilt from
@@ -180,9 +182,28 @@ if [ -f "$out/Image-builtin" ]; then
 	sed '$d' "$out/builtin-xen.summary"
 	l=$(tail -1 "$out/builtin-xen.summary")
 	case "$l" in *" 0 failed"*) result boot ok "$l" ;; *) result boot FAILED "$l" ;; esac
+
+	step "booting the =y kernel on QEMU raspi4b, the seed's way (log: $out/builtin-rpi4.log)"
+	# The SD-only card of make rpi4 with this kernel. The built-in xen-swiotlb attaches to
+	# the board's SD controllers and DMA engine at boot, before their drivers probe, and
+	# the built-in xen_swiotlb_board suite runs on them; Xen's toolstack comes up on the
+	# built-in devices (init's report mode).
+	devs=fe300000.mmc,fe340000.mmc,fe007000.dma-controller
+	args="console=hvc0 rdinit=/init xrs.mode=report clk_ignore_unused panic=-1"
+	args+=" xen_swiotlb_rs.devices=$devs$(module_args) xen_swiotlb_test.board_devices=$devs"
+	args+=" kunit.filter_glob=xen_swiotlb_board"
+	RPI4_OUT="$out/rpi4" RPI4_KERNEL="$out/Image-builtin" RPI4_INITRD="$out/builtin.cpio.gz" \
+		RPI4_DOM0_BOOTARGS="$args" "$here/rpi4.sh" >"$out/rpi4-files.log" 2>&1 || true
+	"$here/rpi4-boot.sh" "$out/rpi4" "$out/builtin-rpi4.log"
+	python3 "$here/builtin_verdict.py" --rpi4 "$out/builtin-rpi4.log" \
+		>"$out/builtin-rpi4.summary" || true
+	sed '$d' "$out/builtin-rpi4.summary"
+	l=$(tail -1 "$out/builtin-rpi4.summary")
+	case "$l" in *" 0 failed"*) result "raspi4b boot" ok "$l" ;; *) result "raspi4b boot" FAILED "$l" ;; esac
 else
 	result boot FAILED "no =y kernel"
 	echo "builtin-xen: 0 passed, 1 failed, 0 skipped" >"$out/builtin-xen.summary"
+	echo "builtin-rpi4: 0 passed, 1 failed, 0 skipped" >"$out/builtin-rpi4.summary"
 fi
 {
 	printf '%s\n' "${results[@]}"

@@ -27,13 +27,14 @@
 #                                sets it when it runs boot.scr
 #   RPI4_KERNEL=Image RPI4_INITRD=initrd   a Dom0 kernel and initramfs of your own
 #                                (default: the test kernel and make run's initramfs)
+#   RPI4_OUT=DIR                 where the files go (default: out/rpi4)
 # tests/rpi4_check.py decodes every generated script back and checks it.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 top=$(dirname "$here")
-out="$top/out/rpi4"
+out="${RPI4_OUT:-$top/out/rpi4}"
 
 "$here/setup.sh" rpi4 >&2
 serverip=${RPI4_SERVERIP:-192.168.0.1}

@@ -11,9 +11,9 @@
 # drivers (tests/xl-test.sh); then make rpi4's boot files for the Raspberry Pi 4, decoded
 # back, and its SD-only card booted on QEMU's raspi4b through U-Boot to a Dom0 under Xen
 # with the Rust stack (tests/rpi4.sh, tests/rpi4-boot.sh); last, make patches: the
-# upstream series generated, applied, checked and built at every patch, =y and =m, and its
-# =y kernel booted as Dom0 (tests/patches.sh). Ends with one line "N passed, N failed, N
-# skipped".
+# upstream series generated, applied, checked and built at every patch, =y and =m, and
+# its =y kernel booted as Dom0, on virt and on raspi4b (tests/patches.sh). Ends with one
+# line "N passed, N failed, N skipped".
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -114,7 +114,7 @@ grep FAILED "$out/rpi4-files.summary" || true
 python3 "$here/rpi4_boot_verdict.py" "$out/rpi4-boot.log" >"$out/rpi4-boot.summary" || true
 sed '$d' "$out/rpi4-boot.summary"
 
-step "the upstream series (make patches): generated, applied, checkpatch, built per patch, =y and =m, lint, the =y kernel booted as Dom0 (report: out/patches/report.txt)"
+step "the upstream series (make patches): generated, applied, checkpatch, built per patch, =y and =m, lint, the =y kernel booted as Dom0 on virt and raspi4b (report: out/patches/report.txt)"
 "$here/patches.sh" | grep -vE '^  patches ok: ' || true
 
 echo
@@ -131,6 +131,7 @@ tally "$out/rpi4-files.summary"
 tally "$out/rpi4-boot.summary"
 tally "$out/patches/patches.summary"
 tally "$out/patches/builtin-xen.summary"
+tally "$out/patches/builtin-rpi4.summary"
 if [ "$fail" != 0 ]; then
 	# Repeated here, next to the totals, so that a log cut to its tail still names them.
 	echo "Failed checks:"
