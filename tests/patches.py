@@ -99,19 +99,19 @@ def core_rs(text, path):
     text = text.replace("`xen/helpers.c`", "`rust/helpers/xen.c`")
     if path == "rust/kernel/xen.rs":
         # The module shell of xen_core.ko goes; the kernel crate is the core's home.
-        text = re.sub(r"\nmodule! \{.*", "\n", text, flags=re.S).rstrip() + "\n"
-        text = re.sub(r'#\[path = "[^"]*"\]\n', "", text)
-        text = text.replace("use crate::prelude::*;\n\n", "")
-        text = re.sub(r"//!\n//! Built as the module `xen_core.ko`.*?\n(?=\n)",
-                      "//!\n//! C headers: [`include/xen/`](srctree/include/xen/).", text,
-                      flags=re.S)
+        text = must_sub(r"\nmodule! \{.*", "\n", text, flags=re.S).rstrip() + "\n"
+        text = must_sub(r'#\[path = "[^"]*"\]\n', "", text)
+        text = must_replace(text, "use crate::prelude::*;\n\n", "")
+        text = must_sub(r"//!\n//! Built as the module `xen_core.ko`.*?\n(?=\n)",
+                        "//!\n//! C headers: [`include/xen/`](srctree/include/xen/).", text,
+                        flags=re.S)
         for old, new in ROOT_DOC:
             text = must_replace(text, old, new)
         text = text.replace("//! C headers: [`include/xen/`](srctree/include/xen/).\n",
                             "//! C headers: [`include/xen/`](srctree/include/xen/).\n\n")
     if path == "rust/kernel/xen/dma/glue/fixture.rs":
-        text = text.replace(
-            'include_bytes!("../rpi4_dma.dtbo")',
+        text = must_replace(
+            text, 'include_bytes!("../rpi4_dma.dtbo")',
             'include_bytes!(concat!(\n    env!("OBJTREE"),\n'
             '    "/rust/kernel/xen/dma/rpi4_dma.dtbo"\n))')
     return text
@@ -141,11 +141,17 @@ def must_replace(text, old, new):
     return text.replace(old, new)
 
 
+def must_sub(pattern, repl, text, flags=0):
+    """re.sub that must match, for the same reason."""
+    text, n = re.subn(pattern, repl, text, flags=flags)
+    if n == 0:
+        sys.exit(f"patches.py: pattern to rewrite not found (the source changed?): {pattern!r}")
+    return text
 
 
 def core_helpers_c(text):
     """rust/helpers/xen.c: the helpers as rust/helpers/ writes them."""
-    text = text.replace('\n#include "helpers.h"\n\n', "\n")
+    text = must_replace(text, '\n#include "helpers.h"\n\n', "\n")
     text = re.sub(r"^(?=[a-z][\w ]*\**\s*\**rust_helper_\w+\()", "__rust_helper ", text,
                   flags=re.M)
     # A wrapped parameter list keeps its alignment under the longer first line.
@@ -162,9 +168,9 @@ def core_helpers_c(text):
                     break
                 j += 1
     text = "\n".join(lines)
-    text = re.sub(r"/\*\n \* The header inlines.*?\*/\n",
-                  "/*\n * Header inlines and macros used by the Rust Xen abstractions "
-                  "(rust/kernel/xen/).\n */\n", text, flags=re.S)
+    text = must_sub(r"/\*\n \* The header inlines.*?\*/\n",
+                    "/*\n * Header inlines and macros used by the Rust Xen abstractions "
+                    "(rust/kernel/xen/).\n */\n", text, flags=re.S)
     return text
 
 
@@ -180,9 +186,9 @@ def driver_rs(text):
 def driver_c(text):
     if "exports_generated.h" in text:
         # The export shims: their comment tells of the out-of-tree build.
-        text = re.sub(r"/\*\n.*?\*/", "/*\n * Exports the Rust symbols of this crate that the "
-                      "crates built on it use; the\n * list is generated from their objects "
-                      "(drivers/xen/rust/Makefile).\n */", text, count=1, flags=re.S)
+        text = must_sub(r"/\*\n.*?\*/", "/*\n * Exports the Rust symbols of this crate that "
+                        "the crates built on it use; the\n * list is generated from their "
+                        "objects (drivers/xen/rust/Makefile).\n */", text, flags=re.S)
     return text
 
 
