@@ -524,7 +524,7 @@ def kconfig(parts):
 
 # --- the series ---------------------------------------------------------------------------
 
-IDENT = None  # "Name <email>", from git config of this tree
+IDENT = None  # "Name <email>": the author of the tree's last commit
 
 SERIES = [
     ("core", "rust: xen: add Xen abstractions", """\
@@ -773,8 +773,10 @@ def main():
     global IDENT
     ksrc, outdir, work = (os.path.abspath(a) for a in sys.argv[1:4])
     check_coverage()
-    name = git(TOP, "config", "user.name").strip()
-    email = git(TOP, "config", "user.email").strip()
+    # The author of the tree's last commit signs the series off: the same on every
+    # machine, with no git identity of the machine's needed.
+    name = git(TOP, "log", "-1", "--format=%an").strip()
+    email = git(TOP, "log", "-1", "--format=%ae").strip()
     IDENT = f"{name} <{email}>"
     date = git(TOP, "log", "-1", "--format=%cD").strip()
     env = {**os.environ, "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,

@@ -33,8 +33,6 @@ t0=$(date +%s)
 
 "$here/setup.sh" patches >&2
 mkdir -p "$work"
-git -C "$top" config user.name >/dev/null ||
-	die "git user.name is not set in $top: the series is signed off with it"
 
 step "generating the series from the tree"
 python3 "$here/patches.py" "$KSRC" "$out" "$work/series-repo"
