@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the test and run images. Mounts the usual file systems and loads the Rust
-# stack (KUnit suites run as each module loads). Then, by xrs.mode on the command line:
+# stack's modules, if any (KUnit suites run as each module loads). Then, by xrs.mode on the command line:
 #   test   power off
 #   blk    run the virtio-blk test (tests/blk-test.sh), power off
 #   stress unload xen_swiotlb_rs under DMA load (tests/stress-test.sh), power off
@@ -12,6 +12,8 @@
 #   report print a status report, power off
 #   rpi4   the report, then the Rust xen-swiotlb on the Raspberry Pi 4's own devices
 #          (tests/rpi4-test.sh), power off
+#   builtin the stack built into the kernel (make patches), no module: the disk through
+#          the built-in xen-swiotlb and the toolstack (tests/builtin-test.sh), power off
 #   run    print the report, give a shell on the console
 
 /bin/busybox --install -s /bin
