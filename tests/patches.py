@@ -174,7 +174,7 @@ def core_helpers_c(text):
     return text
 
 
-def driver_rs(text):
+def driver_rs(text, _path):
     """A driver or test crate: the core is kernel::xen, its bindings the kernel's."""
     text = re.sub(r"(?<![\w:])(::)?xen::bindings\b", "kernel::bindings", text)
     # Paths into the core's modules only: `xen` is also a local name of the core's
@@ -202,7 +202,7 @@ def place(files, rewrite_rs, rewrite_c=lambda t: t):
     for src, dst in files.items():
         text = read(src)
         if dst.endswith(".rs"):
-            text = rewrite_rs(text, dst) if rewrite_rs is core_rs else rewrite_rs(text)
+            text = rewrite_rs(text, dst)
         elif dst.endswith((".c", ".h")):
             text = rewrite_c(text)
         out[dst] = text
@@ -274,9 +274,11 @@ def rust_makefile(base):
 
 
 def xen_kconfig(base):
-    line = 'source "drivers/xen/rust/Kconfig"\n'
-    return base.rstrip("\n").removesuffix("endmenu").rstrip("\n") + "\n\n" + line + \
-        "\nendmenu\n" if base.rstrip().endswith("endmenu") else base + line
+    """drivers/xen/Kconfig sources the Rust drivers' Kconfig last in its menu."""
+    if not base.rstrip().endswith("endmenu"):
+        sys.exit("drivers/xen/Kconfig: no closing endmenu (a new kernel version?)")
+    return base.rstrip().removesuffix("endmenu").rstrip("\n") + \
+        '\n\nsource "drivers/xen/rust/Kconfig"\n\nendmenu\n'
 
 
 def xen_makefile(base):
@@ -330,6 +332,20 @@ quiet_cmd_xen_rust_exports = EXPORTS $@
 		printf "extern int %s; EXPORT_SYMBOL_GPL(%s);\\n", $$3, $$3 }' >$@
 """
 
+def exports(d, crate, users):
+    """The rules of $(obj)/D/exports_generated.h: the Rust symbols of D/CRATE.o that the
+    objects of the Make variable USERS reference, exported by D/CRATE_exports.o."""
+    return f"""\
+$(obj)/{d}/exports_generated.h: xen-export-defs := $(obj)/{d}/{crate}.o
+$(obj)/{d}/exports_generated.h: xen-export-users := $({users})
+$(obj)/{d}/exports_generated.h: $(obj)/{d}/{crate}.o $({users}) FORCE
+	$(call if_changed,xen_rust_exports)
+targets += {d}/exports_generated.h
+$(obj)/{d}/{crate}_exports.o: $(obj)/{d}/exports_generated.h
+CFLAGS_{d}/{crate}_exports.o := -I $(objtree)/$(obj)/{d}
+"""
+
+
 MAKEFILE_PARTS = {
     "core_test": """
 # KUnit suites of the Xen abstractions (kernel::xen), against the kernel's own C.
@@ -344,14 +360,7 @@ RUSTFLAGS_swiotlb/xen_swiotlb.o += \\
 	--emit=metadata=$(objtree)/$(obj)/swiotlb/libxen_swiotlb.rmeta
 xen-swiotlb-users := $(if $(CONFIG_XEN_SWIOTLB_RUST_KUNIT_TEST),\\
 	$(obj)/swiotlb/test/xen_swiotlb_test.o $(obj)/swiotlb/test/helpers.o)
-$(obj)/swiotlb/exports_generated.h: xen-export-defs := $(obj)/swiotlb/xen_swiotlb.o
-$(obj)/swiotlb/exports_generated.h: xen-export-users := $(xen-swiotlb-users)
-$(obj)/swiotlb/exports_generated.h: $(obj)/swiotlb/xen_swiotlb.o $(xen-swiotlb-users) FORCE
-	$(call if_changed,xen_rust_exports)
-targets += swiotlb/exports_generated.h
-$(obj)/swiotlb/xen_swiotlb_exports.o: $(obj)/swiotlb/exports_generated.h
-CFLAGS_swiotlb/xen_swiotlb_exports.o := -I $(objtree)/$(obj)/swiotlb
-""",
+""" + exports("swiotlb", "xen_swiotlb", "xen-swiotlb-users"),
     "swiotlb_test": """
 obj-$(CONFIG_XEN_SWIOTLB_RUST_KUNIT_TEST) += xen_swiotlb_test.o
 xen_swiotlb_test-y := swiotlb/test/xen_swiotlb_test.o swiotlb/test/helpers.o
@@ -366,14 +375,7 @@ xen_privcmd_rs-y := privcmd/xen_privcmd.o privcmd/xen_privcmd_exports.o
 RUSTFLAGS_privcmd/xen_privcmd.o += \\
 	--emit=metadata=$(objtree)/$(obj)/privcmd/libxen_privcmd.rmeta
 xen-privcmd-users := $(if $(CONFIG_XENFS_RUST),$(obj)/xenfs/xen_xenfs.o)
-$(obj)/privcmd/exports_generated.h: xen-export-defs := $(obj)/privcmd/xen_privcmd.o
-$(obj)/privcmd/exports_generated.h: xen-export-users := $(xen-privcmd-users)
-$(obj)/privcmd/exports_generated.h: $(obj)/privcmd/xen_privcmd.o $(xen-privcmd-users) FORCE
-	$(call if_changed,xen_rust_exports)
-targets += privcmd/exports_generated.h
-$(obj)/privcmd/xen_privcmd_exports.o: $(obj)/privcmd/exports_generated.h
-CFLAGS_privcmd/xen_privcmd_exports.o := -I $(objtree)/$(obj)/privcmd
-
+""" + exports("privcmd", "xen_privcmd", "xen-privcmd-users") + """
 # privcmd's ABI against C's: the driver's abi.rs compiled into a test module.
 obj-$(CONFIG_XEN_PRIVCMD_RUST_KUNIT_TEST) += xen_privcmd_test.o
 xen_privcmd_test-y := privcmd/test/xen_privcmd_test.o privcmd/test/helpers.o
@@ -730,7 +732,7 @@ class State:
             self.files["drivers/xen/Makefile"] = xen_makefile(self.cur("drivers/xen/Makefile"))
             self.maint.append(f"{R}/Makefile")
         self.parts += parts
-        self.files.update(place(files, lambda t: driver_rs(t), driver_c))
+        self.files.update(place(files, driver_rs, driver_c))
         self.files[f"{R}/Makefile"] = makefile(self.parts)
         self.files[f"{R}/Kconfig"] = kconfig(self.parts)
         self.maint += sorted({"/".join(d.split("/")[:4]) + "/" for d in files.values()})
